@@ -1,0 +1,33 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { createSimulator } from "./simulator/app";
+import { SIMULATOR_ORIGIN, TEST_SECRETS } from "./test/constants";
+
+// One simulator for the whole run: every outbound fetch of the Worker (and of test code inside
+// workerd) lands here. Tests isolate themselves by creating their own accounts and tokens.
+const simulator = createSimulator();
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.jsonc" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ...TEST_SECRETS,
+            CLOUDFLARE_API_BASE_URL: `${SIMULATOR_ORIGIN}/client/v4`,
+          },
+          outboundService: (request: Request) => simulator.fetch(request),
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ["./test/setup.ts"],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+    },
+  };
+});
