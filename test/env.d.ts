@@ -8,8 +8,5 @@ declare global {
       API_READ_TOKENS?: string;
       ENCRYPTION_KEYS?: string;
     }
-    interface GlobalProps {
-      mainModule: typeof import("../src/index");
-    }
   }
 }
