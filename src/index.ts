@@ -1,6 +1,71 @@
+/**
+ * Worker entry: HTTP API (fetch), sync fan-out (scheduled) and one integration's sync per queue
+ * message (queue). Nothing else lives here.
+ */
+import { createApp } from "./app";
+import { type AppEnv, loadConfig } from "./config";
+import { log } from "./lib/log";
+import { abandonRun } from "./store/sync-runs";
+import type { SyncMessage } from "./sync/enqueue";
+import { runSync } from "./sync/run";
+import { runScheduledTick } from "./sync/schedule";
+
+const app = createApp();
+
+/** Name of the dead-letter queue (wrangler.jsonc): its messages are runs that ran out of retries. */
+export const DEAD_LETTER_QUEUE = "connector-sync-dlq";
+/** An unexpected error redelivers the message after this long rather than at once. */
+const ERROR_RETRY_DELAY_SECONDS = 30;
+
 export default {
-  async fetch(req: Request, env: Env) {
-    const r = await fetch(`${env.CLOUDFLARE_API_BASE_URL}/ping`);
-    return new Response(await r.text());
+  fetch: app.fetch,
+
+  async scheduled(controller, env, ctx) {
+    const config = await loadConfig(env);
+    if (!config.ok) {
+      log("error", "cron_not_configured", { message: `The connector is not configured: ${config.error}.` });
+      return;
+    }
+    ctx.waitUntil(
+      runScheduledTick({ db: env.DB, queue: env.SYNC_QUEUE, config: config.value }, controller.scheduledTime),
+    );
   },
-} satisfies ExportedHandler<Env>;
+
+  async queue(batch, env) {
+    if (batch.queue === DEAD_LETTER_QUEUE) {
+      for (const message of batch.messages) {
+        await abandonRun(env.DB, message.body.runId, Date.now());
+        log("warn", "sync_dead_lettered", {
+          integrationId: message.body.integrationId,
+          runId: message.body.runId,
+        });
+        message.ack();
+      }
+      return;
+    }
+    const config = await loadConfig(env);
+    if (!config.ok) {
+      log("error", "sync_not_configured", { message: `The connector is not configured: ${config.error}.` });
+      batch.retryAll({ delaySeconds: 300 });
+      return;
+    }
+    for (const message of batch.messages) {
+      try {
+        const outcome = await runSync(
+          { db: env.DB, kv: env.CREDENTIALS, config: config.value },
+          message.body,
+          message.attempts,
+        );
+        if (outcome.kind === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
+        else message.ack();
+      } catch (e) {
+        log("error", "sync_crashed", {
+          integrationId: message.body.integrationId,
+          runId: message.body.runId,
+          error: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+        });
+        message.retry({ delaySeconds: ERROR_RETRY_DELAY_SECONDS });
+      }
+    }
+  },
+} satisfies ExportedHandler<AppEnv, SyncMessage>;

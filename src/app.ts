@@ -1,0 +1,85 @@
+/**
+ * The Hono app: open routes (/health, /openapi.json, /docs), the /v1 middleware chain, every
+ * resource's routes, and the one place where failures become HTTP responses.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import type { ZodError } from "zod";
+import { registerAdminRoutes } from "./http/admin";
+import type { HonoEnv } from "./http/context";
+import { docsPage } from "./http/docs";
+import { registerIntegrationRoutes } from "./http/integrations";
+import { parseJsonBody, requireAuth, requireConfig } from "./http/middleware";
+import { registerSyncRoutes } from "./http/syncs";
+import { AppError, ERROR_STATUS, type ErrorCode, type ErrorDetail, errorBody } from "./lib/errors";
+import { log } from "./lib/log";
+
+export const API_VERSION = "1.0.0";
+
+/** zod issues → one `details` entry per failing field, and a readable summary message. */
+export function validationError(error: ZodError, where: "body" | "query" | "path"): AppError {
+  const details: ErrorDetail[] = error.issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.join(".") : where,
+    message: issue.message,
+  }));
+  const message = details.map((d) => `${d.path}: ${d.message}`).join("; ");
+  return new AppError("validation_failed", message, details);
+}
+
+export function createApp() {
+  const app = new OpenAPIHono<HonoEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const where = result.target === "json" ? "body" : result.target === "param" ? "path" : "query";
+        throw validationError(result.error, where);
+      }
+    },
+  });
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+
+  app.use("/v1/*", requireConfig, requireAuth, parseJsonBody);
+  registerIntegrationRoutes(app);
+  registerSyncRoutes(app);
+  registerAdminRoutes(app);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Cloudflare connector API",
+      version: API_VERSION,
+      description:
+        "Connect Cloudflare accounts and read their members (user accounts), kept current by scheduled syncs.",
+    },
+    security: [{ bearer: [] }],
+  });
+  app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
+
+  app.notFound(() => {
+    throw new AppError("not_found", "No such route.");
+  });
+
+  app.onError((e, c) => {
+    if (e instanceof AppError) {
+      return c.json(errorBody(e.code, e.message, e.details), e.status);
+    }
+    if (e instanceof HTTPException && e.status === 400) {
+      return c.json(errorBody("invalid_json", "The request body is not valid JSON."), 400);
+    }
+    // Unexpected: log what happened (never request bodies or headers), answer without details.
+    log("error", "unhandled_error", {
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      error: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+    });
+    return c.json(errorBody("internal", "Something went wrong on our side; the error has been logged."), 500);
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+/** Makes sure every code the app can emit has a status (used in tests). */
+export const statusOf = (code: ErrorCode) => ERROR_STATUS[code];

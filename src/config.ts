@@ -1,0 +1,109 @@
+/**
+ * Bindings, vars and secrets, parsed once per isolate (SPEC §2). A missing or malformed secret is
+ * a configuration error that names the setting; it is never worked around by storing anything
+ * unencrypted or by letting requests through unauthenticated.
+ */
+import { z } from "zod";
+import { err, ok, type Result } from "./lib/result";
+import { type Keyring, loadKeyring } from "./vault/keyring";
+
+/** Everything the Worker reads from its environment; secrets are optional at the type level. */
+export interface AppEnv extends Env {
+  API_TOKEN?: string;
+  API_READ_TOKENS?: string;
+  ENCRYPTION_KEYS?: string;
+  /** Per-request timeout towards Cloudflare; tests shorten it. */
+  CLOUDFLARE_TIMEOUT_MS?: string;
+}
+
+/** Bearer tokens shorter than this are guessable; refuse them as configuration. */
+const MIN_BEARER_TOKEN_LENGTH = 16;
+const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
+const DEFAULT_RETENTION_DAYS = 400;
+/** Cloudflare answers in well under a second; 15 s leaves room for slow pages, not for hangs. */
+const DEFAULT_CLOUDFLARE_TIMEOUT_MS = 15_000;
+
+export interface Config {
+  adminToken: string;
+  readTokens: string[];
+  keyring: Keyring;
+  cloudflareApiBaseUrl: string;
+  cloudflareTimeoutMs: number;
+  retentionDays: number;
+}
+
+const optionalInt = (name: string, fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: "custom", message: `${name} must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const varsSchema = z.object({
+  CLOUDFLARE_API_BASE_URL: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const value = (v ?? "").trim() || DEFAULT_API_BASE_URL;
+      if (!URL.canParse(value) || !/^https?:/.test(value)) {
+        ctx.addIssue({ code: "custom", message: "CLOUDFLARE_API_BASE_URL must be an http(s) URL" });
+        return z.NEVER;
+      }
+      return value.replace(/\/+$/, "");
+    }),
+  RETENTION_DAYS: optionalInt("RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 1, 36_500),
+  CLOUDFLARE_TIMEOUT_MS: optionalInt("CLOUDFLARE_TIMEOUT_MS", DEFAULT_CLOUDFLARE_TIMEOUT_MS, 100, 120_000),
+});
+
+function parseBearerSetting(name: string, raw: string | undefined): Result<string, string> {
+  const value = raw?.trim() ?? "";
+  if (value === "") return err(`${name} is not set`);
+  if (value.length < MIN_BEARER_TOKEN_LENGTH || /\s|,/.test(value)) {
+    return err(`${name} must be at least ${MIN_BEARER_TOKEN_LENGTH} characters with no spaces or commas`);
+  }
+  return ok(value);
+}
+
+function parseReadTokens(raw: string | undefined): Result<string[], string> {
+  const tokens = (raw ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "");
+  for (const token of tokens) {
+    if (token.length < MIN_BEARER_TOKEN_LENGTH || /\s/.test(token)) {
+      return err(`API_READ_TOKENS entries must be at least ${MIN_BEARER_TOKEN_LENGTH} characters`);
+    }
+  }
+  return ok(tokens);
+}
+
+/** Parses the environment; the error is a message naming every bad setting, safe to show. */
+export async function loadConfig(env: AppEnv): Promise<Result<Config, string>> {
+  const problems: string[] = [];
+  const admin = parseBearerSetting("API_TOKEN", env.API_TOKEN);
+  if (!admin.ok) problems.push(admin.error);
+  const readTokens = parseReadTokens(env.API_READ_TOKENS);
+  if (!readTokens.ok) problems.push(readTokens.error);
+  const keyring = await loadKeyring(env.ENCRYPTION_KEYS);
+  if (!keyring.ok) problems.push(keyring.error);
+  const vars = varsSchema.safeParse(env);
+  if (!vars.success) problems.push(...vars.error.issues.map((i) => i.message));
+  if (problems.length > 0 || !admin.ok || !readTokens.ok || !keyring.ok || !vars.success) {
+    return err(problems.join("; "));
+  }
+  return ok({
+    adminToken: admin.value,
+    readTokens: readTokens.value,
+    keyring: keyring.value,
+    cloudflareApiBaseUrl: vars.data.CLOUDFLARE_API_BASE_URL,
+    cloudflareTimeoutMs: vars.data.CLOUDFLARE_TIMEOUT_MS,
+    retentionDays: vars.data.RETENTION_DAYS,
+  });
+}

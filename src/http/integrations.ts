@@ -1,0 +1,275 @@
+/**
+ * /v1/integrations: connect a Cloudflare account (verify, resolve, probe, seal, store, queue the
+ * first sync), list, read, change and delete integrations (SPEC §3 "Integrations").
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type ConnectedAccount, checkConnection } from "../cloudflare/checks";
+import { CloudflareClient } from "../cloudflare/client";
+import type { Config } from "../config";
+import { AppError } from "../lib/errors";
+import { log } from "../lib/log";
+import { nowIso } from "../lib/time";
+import {
+  deleteIntegration,
+  getIntegration,
+  getIntegrationRow,
+  type IntegrationRow,
+  insertIntegrationStatement,
+  isDuplicateLabel,
+  listIntegrations,
+  updateIntegration,
+} from "../store/integrations";
+import { enqueueSyncs } from "../sync/enqueue";
+import { deleteCredential, putCredential } from "../vault/credentials";
+import type { HonoEnv } from "./context";
+import { commonErrors, connectErrors, IdParam, IntegrationSchema, jsonContent } from "./schemas";
+
+const label = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(100, "must be at most 100 characters")
+  .openapi({ example: "Production" });
+
+/** Cloudflare tokens are 40 characters (plus a 5-character prefix on newer ones). */
+const apiToken = z
+  .string()
+  .trim()
+  .min(20, "must be a Cloudflare API token (at least 20 characters)")
+  .max(400, "must be at most 400 characters")
+  .regex(/^[\x21-\x7e]+$/, "must not contain spaces or non-ASCII characters")
+  .openapi({ example: "cfut_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", format: "password" });
+
+const CreateIntegrationBody = z
+  .strictObject({
+    label,
+    organizationName: z
+      .string()
+      .trim()
+      .min(1, "must not be empty")
+      .max(100, "must be at most 100 characters (Cloudflare's limit for account names)")
+      .openapi({
+        example: "Acme Corp",
+        description: "The account name as the Cloudflare dashboard shows it.",
+      }),
+    apiToken,
+    accountId: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, "must be the 32-character hexadecimal account id from the dashboard URL")
+      .optional()
+      .openapi({ example: "023e105f4ecef8ad9ca31a8372d0c353" }),
+  })
+  .openapi("CreateIntegration");
+
+const PatchIntegrationBody = z
+  .strictObject({ label: label.optional(), apiToken: apiToken.optional(), enabled: z.boolean().optional() })
+  .refine((b) => b.label !== undefined || b.apiToken !== undefined || b.enabled !== undefined, {
+    message: "give at least one of label, apiToken, enabled",
+  })
+  .openapi("PatchIntegration");
+
+function clientFor(config: Config, token: string): CloudflareClient {
+  return new CloudflareClient({
+    baseUrl: config.cloudflareApiBaseUrl,
+    token,
+    timeoutMs: config.cloudflareTimeoutMs,
+  });
+}
+
+async function connect(
+  config: Config,
+  input: { organizationName: string; accountId?: string | undefined; apiToken: string },
+): Promise<ConnectedAccount> {
+  const checked = await checkConnection(clientFor(config, input.apiToken), {
+    organizationName: input.organizationName,
+    accountId: input.accountId,
+    token: input.apiToken,
+  });
+  if (!checked.ok) throw new AppError(checked.error.code, checked.error.message);
+  return checked.value;
+}
+
+const conflict = (accountName: string, labelText: string) =>
+  new AppError(
+    "conflict",
+    `Cloudflare account '${accountName}' is already connected under the label '${labelText}'.`,
+  );
+
+export function registerIntegrationRoutes(app: OpenAPIHono<HonoEnv>) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/integrations",
+      tags: ["Integrations"],
+      summary: "Connect a Cloudflare account",
+      description:
+        "Verifies the token, resolves the organization name to exactly one account, checks the token can list its members, then stores the token encrypted and queues a first sync.",
+      request: {
+        body: { required: true, content: { "application/json": { schema: CreateIntegrationBody } } },
+      },
+      responses: {
+        201: jsonContent(IntegrationSchema, "Connected; the first sync is queued"),
+        ...commonErrors,
+        ...connectErrors,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const config = c.get("config");
+      const account = await connect(config, body);
+      const id = crypto.randomUUID();
+      const now = nowIso();
+      const sealed = await putCredential(c.env.CREDENTIALS, config.keyring, id, body.apiToken);
+      const row: IntegrationRow = {
+        id,
+        label: body.label,
+        organization_name: account.accountName,
+        account_id: account.accountId,
+        enabled: 1,
+        status: "pending",
+        token_kind: account.tokenKind,
+        credential_key_id: sealed.kid,
+        enforce_two_factor: account.enforceTwoFactor === null ? null : Number(account.enforceTwoFactor),
+        token_expires_at: account.tokenExpiresAt,
+        created_at: now,
+        updated_at: now,
+        last_sync_id: null,
+        last_successful_sync_at: null,
+        account_count: 0,
+      };
+      try {
+        await insertIntegrationStatement(c.env.DB, row).run();
+      } catch (e) {
+        await deleteCredential(c.env.CREDENTIALS, id);
+        if (isDuplicateLabel(e)) throw conflict(account.accountName, body.label);
+        throw e;
+      }
+      try {
+        await enqueueSyncs(c.env.DB, c.env.SYNC_QUEUE, [id], "create");
+      } catch (e) {
+        // The integration is saved; the next cron tick syncs it. Say so in the logs.
+        log("warn", "first_sync_not_queued", {
+          integrationId: id,
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+      log("info", "integration_created", {
+        integrationId: id,
+        accountId: account.accountId,
+        tokenKind: account.tokenKind,
+      });
+      return c.json((await getIntegration(c.env.DB, id))!, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/integrations",
+      tags: ["Integrations"],
+      summary: "List integrations",
+      responses: {
+        200: jsonContent(z.object({ data: z.array(IntegrationSchema) }), "Every integration, oldest first"),
+        ...commonErrors,
+      },
+    }),
+    async (c) => c.json({ data: await listIntegrations(c.env.DB) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/integrations/{id}",
+      tags: ["Integrations"],
+      summary: "Get one integration",
+      request: { params: IdParam },
+      responses: { 200: jsonContent(IntegrationSchema, "The integration"), ...commonErrors },
+    }),
+    async (c) => {
+      const integration = await getIntegration(c.env.DB, c.req.valid("param").id);
+      if (!integration) throw new AppError("not_found", "No integration with this id.");
+      return c.json(integration, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/integrations/{id}",
+      tags: ["Integrations"],
+      summary: "Change label, token or enabled",
+      description:
+        "A new apiToken is verified exactly like at creation; the old token stays in place until the new one passes.",
+      request: {
+        params: IdParam,
+        body: { required: true, content: { "application/json": { schema: PatchIntegrationBody } } },
+      },
+      responses: {
+        200: jsonContent(IntegrationSchema, "The updated integration"),
+        ...commonErrors,
+        ...connectErrors,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const body = c.req.valid("json");
+      const config = c.get("config");
+      const row = await getIntegrationRow(c.env.DB, id);
+      if (!row) throw new AppError("not_found", "No integration with this id.");
+      const newLabel = body.label ?? row.label;
+      if (body.label !== undefined) {
+        const clash = await c.env.DB.prepare(
+          "SELECT 1 FROM integrations WHERE account_id = ? AND label = ? COLLATE NOCASE AND id != ?",
+        )
+          .bind(row.account_id, newLabel, id)
+          .first();
+        if (clash) throw conflict(row.organization_name, newLabel);
+      }
+      let token: Parameters<typeof updateIntegration>[2]["token"];
+      if (body.apiToken !== undefined) {
+        const account = await connect(config, {
+          organizationName: row.organization_name,
+          accountId: row.account_id,
+          apiToken: body.apiToken,
+        });
+        const sealed = await putCredential(c.env.CREDENTIALS, config.keyring, id, body.apiToken);
+        token = {
+          kind: account.tokenKind,
+          credentialKeyId: sealed.kid,
+          expiresAt: account.tokenExpiresAt,
+          enforceTwoFactor: account.enforceTwoFactor,
+        };
+      }
+      try {
+        await updateIntegration(c.env.DB, id, { label: body.label, enabled: body.enabled, token }, nowIso());
+      } catch (e) {
+        if (isDuplicateLabel(e)) throw conflict(row.organization_name, newLabel);
+        throw e;
+      }
+      log("info", "integration_updated", { integrationId: id, fields: Object.keys(body) });
+      return c.json((await getIntegration(c.env.DB, id))!, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/integrations/{id}",
+      tags: ["Integrations"],
+      summary: "Delete an integration",
+      description: "Removes its credential from KV and its user accounts, sync runs and events from D1.",
+      request: { params: IdParam },
+      responses: { 204: { description: "Deleted" }, ...commonErrors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const row = await getIntegrationRow(c.env.DB, id);
+      if (!row) throw new AppError("not_found", "No integration with this id.");
+      // Credential first: if the D1 delete then fails, a retry finds the row and finishes the job.
+      await deleteCredential(c.env.CREDENTIALS, id);
+      await deleteIntegration(c.env.DB, id);
+      log("info", "integration_deleted", { integrationId: id });
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,113 @@
+/**
+ * Middleware in front of every /v1 route: configuration (503), bearer auth (401/403), the
+ * 64 KiB body limit (413, before any parsing) and JSON parsing (400 invalid_json).
+ */
+import { createMiddleware } from "hono/factory";
+import { loadConfig } from "../config";
+import { AppError } from "../lib/errors";
+import type { HonoEnv, Role } from "./context";
+
+/** SPEC §5: bodies over 64 KiB are refused before parsing. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export const requireConfig = createMiddleware<HonoEnv>(async (c, next) => {
+  const config = await loadConfig(c.env);
+  if (!config.ok) throw new AppError("not_configured", `The connector is not configured: ${config.error}.`);
+  c.set("config", config.value);
+  await next();
+});
+
+const encoder = new TextEncoder();
+
+/**
+ * Constant-time string comparison: both sides are hashed first so the comparison time depends
+ * on neither the content nor the length of the secret (timingSafeEqual needs equal lengths).
+ */
+async function safeEqual(a: string, b: string): Promise<boolean> {
+  const [ha, hb] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(a)),
+    crypto.subtle.digest("SHA-256", encoder.encode(b)),
+  ]);
+  return crypto.subtle.timingSafeEqual(ha, hb);
+}
+
+/** Which role a presented bearer token has, comparing against every configured token. */
+async function roleOf(presented: string, admin: string, readTokens: string[]): Promise<Role | null> {
+  // Compare against all tokens regardless of early matches, so timing does not reveal which matched.
+  const [isAdmin, ...reads] = await Promise.all([
+    safeEqual(presented, admin),
+    ...readTokens.map((t) => safeEqual(presented, t)),
+  ]);
+  if (isAdmin) return "admin";
+  return reads.some(Boolean) ? "read" : null;
+}
+
+const READ_METHODS = new Set(["GET", "HEAD"]);
+
+export const requireAuth = createMiddleware<HonoEnv>(async (c, next) => {
+  const header = c.req.header("Authorization") ?? "";
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  const config = c.get("config");
+  const role = match ? await roleOf(match[1]!, config.adminToken, config.readTokens) : null;
+  if (!role) {
+    c.header("WWW-Authenticate", 'Bearer realm="cloudflare-connector"');
+    throw new AppError("unauthorized", "Send Authorization: Bearer <token> with a valid API token.");
+  }
+  if (role === "read" && !READ_METHODS.has(c.req.method)) {
+    throw new AppError("forbidden", "This token is read-only; use the admin API_TOKEN for changes.");
+  }
+  c.set("role", role);
+  await next();
+});
+
+/**
+ * Reads the body once with a hard byte cap (also when Content-Length is absent or lies), then
+ * checks it is JSON. Handlers and validators read the cached body afterwards.
+ */
+export const parseJsonBody = createMiddleware<HonoEnv>(async (c, next) => {
+  if (READ_METHODS.has(c.req.method) || c.req.method === "DELETE") return next();
+  const declared = Number(c.req.header("Content-Length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const text = await readCapped(c.req.raw, MAX_BODY_BYTES);
+  if (text.trim() === "") return next();
+  const type = c.req.header("Content-Type") ?? "";
+  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
+    throw new AppError("invalid_json", "Send the body as JSON with Content-Type: application/json.");
+  }
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new AppError("invalid_json", "The request body is not valid JSON.");
+  }
+  // Hand the already-read text to Hono's body cache so validators do not read the stream again.
+  (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
+  await next();
+});
+
+function tooLarge(): AppError {
+  return new AppError("payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES / 1024} KiB.`);
+}
+
+async function readCapped(request: Request, max: number): Promise<string> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}

@@ -1,0 +1,48 @@
+/**
+ * Retention (SPEC §2 RETENTION_DAYS): sync runs, events, and user accounts removed before the
+ * cutoff are deleted in bounded batches, so D1 does not grow without limit and no single
+ * statement runs long.
+ */
+
+/** Rows deleted per statement, and statements per tick: 5 × 1,000 rows per table per tick. */
+export const PRUNE_BATCH = 1_000;
+export const PRUNE_MAX_BATCHES = 5;
+
+export interface PruneCounts {
+  syncRuns: number;
+  events: number;
+  userAccounts: number;
+}
+
+export async function pruneHistory(db: D1Database, cutoffIso: string): Promise<PruneCounts> {
+  const counts: PruneCounts = { syncRuns: 0, events: 0, userAccounts: 0 };
+  const statements = {
+    // The latest run of each integration is kept: it is the integration's lastSync.
+    syncRuns: db
+      .prepare(
+        `DELETE FROM sync_runs WHERE id IN (
+           SELECT id FROM sync_runs
+            WHERE queued_at < ?1 AND status IN ('succeeded', 'failed')
+              AND id NOT IN (SELECT last_sync_id FROM integrations WHERE last_sync_id IS NOT NULL)
+            LIMIT ?2)`,
+      )
+      .bind(cutoffIso, PRUNE_BATCH),
+    events: db
+      .prepare("DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE occurred_at < ?1 LIMIT ?2)")
+      .bind(cutoffIso, PRUNE_BATCH),
+    userAccounts: db
+      .prepare(
+        `DELETE FROM user_accounts WHERE (integration_id, id) IN (
+           SELECT integration_id, id FROM user_accounts WHERE removed_at IS NOT NULL AND removed_at < ?1 LIMIT ?2)`,
+      )
+      .bind(cutoffIso, PRUNE_BATCH),
+  };
+  for (const key of Object.keys(statements) as (keyof PruneCounts)[]) {
+    for (let i = 0; i < PRUNE_MAX_BATCHES; i++) {
+      const result = await statements[key].run();
+      counts[key] += result.meta.changes;
+      if (result.meta.changes < PRUNE_BATCH) break;
+    }
+  }
+  return counts;
+}

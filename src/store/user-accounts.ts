@@ -1,0 +1,225 @@
+/**
+ * SQL for user accounts: reading the stored list for a diff, and the statements that write one
+ * sync's result. Bulk writes pass one JSON array per statement and expand it with json_each, so
+ * any number of rows stays within D1's 100 bound parameters per statement.
+ */
+import type { Changes, MemberDiff, StoredAccount } from "../sync/diff";
+import { accessNames, type Member } from "../sync/member";
+
+/**
+ * Rows per bulk statement. D1 limits a statement to 100 KB of SQL (ours is short) and a value to
+ * 2 MB; a member serialises to well under 2 KB, so 500 rows stay below 1 MB per bound value.
+ */
+export const ROWS_PER_STATEMENT = 500;
+
+interface AccountRow {
+  id: string;
+  user_id: string | null;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  status: string;
+  roles: string;
+  policies: string;
+  two_factor_enabled: number | null;
+  removed_at: string | null;
+}
+
+/** Every stored row of the integration, removed ones included (a returning member is restored). */
+export async function loadStoredAccounts(db: D1Database, integrationId: string): Promise<StoredAccount[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, user_id, email, first_name, last_name, status, roles, policies, two_factor_enabled, removed_at
+         FROM user_accounts WHERE integration_id = ?`,
+    )
+    .bind(integrationId)
+    .all<AccountRow>();
+  return results.map((r) => ({
+    id: r.id,
+    userId: r.user_id,
+    email: r.email,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    status: r.status,
+    roles: JSON.parse(r.roles),
+    policies: JSON.parse(r.policies),
+    twoFactorEnabled: r.two_factor_enabled === null ? null : r.two_factor_enabled === 1,
+    removedAt: r.removed_at,
+  }));
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const toRow = (m: Member) => ({
+  id: m.id,
+  userId: m.userId,
+  email: m.email,
+  firstName: m.firstName,
+  lastName: m.lastName,
+  status: m.status,
+  roles: m.roles,
+  policies: m.policies,
+  twoFactor: m.twoFactorEnabled === null ? null : Number(m.twoFactorEnabled),
+  accessNames: accessNames(m),
+});
+
+interface EventRow {
+  id: string;
+  type: string;
+  accountId: string;
+  email: string;
+  changes?: Changes;
+}
+
+export interface SyncWrite {
+  integrationId: string;
+  runId: string;
+  /** The lease this attempt holds; the batch aborts if another attempt took the run over. */
+  leaseToken: string;
+  finishedAt: string;
+  /** When removed members were last seen: the previous successful sync. */
+  previousSuccessAt: string | null;
+  diff: MemberDiff;
+  seen: number;
+  pages: number;
+  apiRequests: number;
+  enforceTwoFactor: boolean | null;
+}
+
+/**
+ * The whole result of a successful sync as one list of statements for one `DB.batch()` (a
+ * transaction). The first statement finishes the run only if this attempt still holds the lease;
+ * otherwise it writes NULL into a NOT NULL column and the whole batch rolls back.
+ */
+export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedStatement[] {
+  const { diff } = w;
+  const statements: D1PreparedStatement[] = [
+    db
+      .prepare(
+        `UPDATE sync_runs
+            SET status = CASE WHEN lease_token = ? THEN 'succeeded' END,
+                finished_at = ?, seen = ?, added = ?, updated = ?, removed = ?, unchanged = ?,
+                pages = ?, api_requests = api_requests + ?, error_code = NULL, error_message = NULL,
+                lease_token = NULL, lease_until = NULL
+          WHERE id = ?`,
+      )
+      .bind(
+        w.leaseToken,
+        w.finishedAt,
+        w.seen,
+        diff.added.length + diff.restored.length,
+        diff.updated.length,
+        diff.removed.length,
+        diff.unchanged,
+        w.pages,
+        w.apiRequests,
+        w.runId,
+      ),
+  ];
+
+  const upserts = [
+    ...diff.added,
+    ...diff.restored.map((r) => r.member),
+    ...diff.updated.map((u) => u.member),
+  ];
+  for (const chunk of chunks(upserts.map(toRow), ROWS_PER_STATEMENT)) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO user_accounts (integration_id, id, user_id, email, first_name, last_name, status, roles,
+             policies, two_factor_enabled, access_names, first_seen_at, last_seen_at, removed_at)
+           SELECT ?1, j.value ->> 'id', j.value ->> 'userId', j.value ->> 'email', j.value ->> 'firstName',
+                  j.value ->> 'lastName', j.value ->> 'status', j.value -> 'roles', j.value -> 'policies',
+                  j.value ->> 'twoFactor', j.value ->> 'accessNames', ?2, ?2, NULL
+             FROM json_each(?3) AS j
+            WHERE true -- SQLite needs a WHERE here, or it reads ON CONFLICT as a join's ON
+           ON CONFLICT (integration_id, id) DO UPDATE SET
+             user_id = excluded.user_id, email = excluded.email, first_name = excluded.first_name,
+             last_name = excluded.last_name, status = excluded.status, roles = excluded.roles,
+             policies = excluded.policies, two_factor_enabled = excluded.two_factor_enabled,
+             access_names = excluded.access_names, last_seen_at = excluded.last_seen_at, removed_at = NULL`,
+        )
+        .bind(w.integrationId, w.finishedAt, JSON.stringify(chunk)),
+    );
+  }
+
+  for (const chunk of chunks(
+    diff.removed.map((r) => r.id),
+    ROWS_PER_STATEMENT * 4,
+  )) {
+    statements.push(
+      db
+        .prepare(
+          `UPDATE user_accounts SET removed_at = ?1, last_seen_at = COALESCE(?2, last_seen_at)
+            WHERE integration_id = ?3 AND removed_at IS NULL AND id IN (SELECT value FROM json_each(?4))`,
+        )
+        .bind(w.finishedAt, w.previousSuccessAt, w.integrationId, JSON.stringify(chunk)),
+    );
+  }
+
+  const events: EventRow[] = [
+    ...diff.added.map((m) => ({
+      id: crypto.randomUUID(),
+      type: "account.added",
+      accountId: m.id,
+      email: m.email,
+    })),
+    ...diff.restored.map(({ member, changes }) => ({
+      id: crypto.randomUUID(),
+      type: "account.restored",
+      accountId: member.id,
+      email: member.email,
+      ...(changes ? { changes } : {}),
+    })),
+    ...diff.updated.map(({ member, changes }) => ({
+      id: crypto.randomUUID(),
+      type: "account.updated",
+      accountId: member.id,
+      email: member.email,
+      changes,
+    })),
+    ...diff.removed.map((r) => ({
+      id: crypto.randomUUID(),
+      type: "account.removed",
+      accountId: r.id,
+      email: r.email,
+    })),
+  ];
+  for (const chunk of chunks(events, ROWS_PER_STATEMENT)) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO events (id, integration_id, type, account_id, email, changes, sync_id, occurred_at)
+           SELECT j.value ->> 'id', ?1, j.value ->> 'type', j.value ->> 'accountId', j.value ->> 'email',
+                  j.value -> 'changes', ?2, ?3
+             FROM json_each(?4) AS j`,
+        )
+        .bind(w.integrationId, w.runId, w.finishedAt, JSON.stringify(chunk)),
+    );
+  }
+
+  statements.push(
+    db
+      .prepare(
+        `UPDATE integrations SET status = 'ok', last_successful_sync_at = ?, account_count = ?,
+                enforce_two_factor = COALESCE(?, enforce_two_factor)
+          WHERE id = ?`,
+      )
+      .bind(
+        w.finishedAt,
+        w.seen,
+        w.enforceTwoFactor === null ? null : Number(w.enforceTwoFactor),
+        w.integrationId,
+      ),
+  );
+  return statements;
+}
+
+/** True when a batch failed because another attempt had taken the run over (see syncWriteStatements). */
+export function isLeaseLost(e: unknown): boolean {
+  return e instanceof Error && /NOT NULL constraint failed: sync_runs\.status/.test(e.message);
+}

@@ -1,0 +1,77 @@
+/**
+ * Starting syncs: a queued SyncRun row per integration, then one queue message per run
+ * (SPEC §4). The partial unique index on sync_runs makes "already queued or running" a database
+ * decision, so a cron tick and a manual request racing for one integration create one run.
+ */
+import { nowIso } from "../lib/time";
+import type { SyncTrigger } from "../store/sync-runs";
+
+/** The queue message: which run of which integration to execute. */
+export interface SyncMessage {
+  runId: string;
+  integrationId: string;
+}
+
+/** Queues: sendBatch takes at most 100 messages. */
+export const QUEUE_SEND_BATCH_MAX = 100;
+
+export interface QueuedRun {
+  runId: string;
+  integrationId: string;
+  queuedAt: string;
+}
+
+/**
+ * Creates queued runs for the given integrations (skipping those with a run already queued or
+ * running) and sends their messages. Returns the runs created, in input order.
+ */
+export async function enqueueSyncs(
+  db: D1Database,
+  queue: Queue<SyncMessage>,
+  integrationIds: string[],
+  trigger: SyncTrigger,
+): Promise<QueuedRun[]> {
+  const queued: QueuedRun[] = [];
+  for (let i = 0; i < integrationIds.length; i += QUEUE_SEND_BATCH_MAX) {
+    const chunk = integrationIds.slice(i, i + QUEUE_SEND_BATCH_MAX);
+    const queuedAt = nowIso();
+    const runs = chunk.map((integrationId) => ({ runId: crypto.randomUUID(), integrationId, queuedAt }));
+    const statements = runs.flatMap((run) => [
+      // OR IGNORE: the one-active-run index refuses a second run; RETURNING tells which got in.
+      db
+        .prepare(
+          `INSERT OR IGNORE INTO sync_runs (id, integration_id, trigger, status, queued_at)
+           SELECT ?, id, ?, 'queued', ? FROM integrations WHERE id = ? RETURNING id`,
+        )
+        .bind(run.runId, trigger, run.queuedAt, run.integrationId),
+      db
+        .prepare(
+          "UPDATE integrations SET last_sync_id = ?1 WHERE id = ?2 AND EXISTS (SELECT 1 FROM sync_runs WHERE id = ?1)",
+        )
+        .bind(run.runId, run.integrationId),
+    ]);
+    const results = await db.batch<{ id: string }>(statements);
+    const created = runs.filter((_, index) => (results[index * 2]?.results.length ?? 0) > 0);
+    if (created.length === 0) continue;
+    try {
+      await queue.sendBatch(
+        created.map((run) => ({ body: { runId: run.runId, integrationId: run.integrationId } })),
+      );
+    } catch (e) {
+      // Without a message the runs would sit queued until abandoned; fail them now instead.
+      await db.batch(
+        created.map((run) =>
+          db
+            .prepare(
+              `UPDATE sync_runs SET status = 'failed', finished_at = ?, error_code = 'internal',
+                      error_message = 'The sync could not be queued; try again.' WHERE id = ? AND status = 'queued'`,
+            )
+            .bind(nowIso(), run.runId),
+        ),
+      );
+      throw e;
+    }
+    queued.push(...created);
+  }
+  return queued;
+}

@@ -1,0 +1,163 @@
+/**
+ * Lists every member of one account (SPEC §4 paging): page 1 first to learn the size, then the
+ * remaining pages with bounded concurrency, paced under this sync's share of the token's rate
+ * budget. Returns the complete, de-duplicated list or a failure — never a partial list.
+ */
+
+import { MAX_PER_PAGE, pagesFromResultInfo } from "../cloudflare/checks";
+import type { ClientFailure, CloudflareClient } from "../cloudflare/client";
+import { memberListSchema, type ResultInfo } from "../cloudflare/schemas";
+import { err, ok, type Result } from "../lib/result";
+import { sleep } from "../lib/time";
+import { type Member, normalizeMember } from "./member";
+
+/** Workers allow 6 simultaneous open connections per invocation; keep one for everything else. */
+export const PAGE_CONCURRENCY = 5;
+/** Cloudflare: 1,200 requests per 5 minutes per token, shared with anything else using it. */
+export const TOKEN_BUDGET_REQUESTS = 1200;
+export const TOKEN_BUDGET_WINDOW_MS = 5 * 60_000;
+/** One sync may spend at most half the token's budget in any window. */
+export const SYNC_BUDGET_SHARE = 0.5;
+/** When Cloudflare says fewer than this many requests remain, slow down and leave them to others. */
+export const RATELIMIT_RESERVE = 50;
+/** Longest pause taken inside an invocation to respect the budget; longer ends the attempt. */
+export const MAX_PACING_WAIT_MS = 10_000;
+/** Without total_count the listing stops on a short page; this bounds a misbehaving API. */
+export const MAX_PAGES_WITHOUT_TOTAL = 2_000;
+
+export type ListFailure =
+  | ClientFailure
+  | { kind: "inconsistent"; message: string }
+  | { kind: "budget"; retryAfterSeconds: number; message: string };
+
+export interface Listing {
+  members: Member[];
+  pages: number;
+}
+
+/** Spreads requests so one sync stays under its share of the token budget. */
+export class Pacer {
+  private readonly started = Date.now();
+  private sent = 0;
+  private readonly share = Math.floor(TOKEN_BUDGET_REQUESTS * SYNC_BUDGET_SHARE);
+
+  constructor(
+    private readonly client: CloudflareClient,
+    private readonly wait: (ms: number) => Promise<void> = sleep,
+  ) {}
+
+  /** Resolves when the next request may go; a failure when the wait would be too long. */
+  async acquire(): Promise<Result<void, ListFailure>> {
+    // Our own share: a burst of `share`, then refilled at share per window.
+    const elapsed = Date.now() - this.started;
+    const allowed = this.share + Math.floor((elapsed * this.share) / TOKEN_BUDGET_WINDOW_MS);
+    let waitMs = 0;
+    if (this.sent >= allowed) waitMs = Math.ceil(TOKEN_BUDGET_WINDOW_MS / this.share);
+    // What Cloudflare says is left for the token as a whole.
+    const rl = this.client.rateLimit;
+    if (rl && rl.remaining <= RATELIMIT_RESERVE) {
+      waitMs = Math.max(waitMs, Math.ceil((rl.resetSeconds * 1000) / Math.max(1, rl.remaining)));
+      if (rl.remaining === 0) waitMs = Math.max(waitMs, rl.resetSeconds * 1000);
+    }
+    if (waitMs > MAX_PACING_WAIT_MS) {
+      const retryAfterSeconds = Math.ceil(waitMs / 1000);
+      return err({
+        kind: "budget",
+        retryAfterSeconds,
+        message: `this sync has used its share of the token's rate budget; continuing in ${retryAfterSeconds} s`,
+      });
+    }
+    this.sent++;
+    if (waitMs > 0) await this.wait(waitMs);
+    return ok(undefined);
+  }
+}
+
+export async function listAllMembers(
+  client: CloudflareClient,
+  accountId: string,
+  pacer: Pacer,
+): Promise<Result<Listing, ListFailure>> {
+  const path = `/accounts/${encodeURIComponent(accountId)}/members`;
+  const fetchPage = async (page: number) => {
+    const paced = await pacer.acquire();
+    if (!paced.ok) return paced;
+    return client.get(
+      path,
+      { page, per_page: MAX_PER_PAGE, order: "user.email", direction: "asc" },
+      memberListSchema,
+    );
+  };
+
+  const first = await fetchPage(1);
+  if (!first.ok) return first;
+  const pages = new Map([[1, first.value.result]]);
+  const infos: ResultInfo[] = first.value.resultInfo ? [first.value.resultInfo] : [];
+  const info = first.value.resultInfo;
+  const totalCount = typeof info?.total_count === "number" ? info.total_count : null;
+  const totalPages = pagesFromResultInfo(info, MAX_PER_PAGE);
+
+  if (totalPages === null) {
+    // No totals: walk until a short or empty page, guarded.
+    let page = 1;
+    let last = first.value.result;
+    while (last.length >= MAX_PER_PAGE) {
+      page++;
+      if (page > MAX_PAGES_WITHOUT_TOTAL) {
+        return err({
+          kind: "inconsistent",
+          message: `member listing did not end after ${MAX_PAGES_WITHOUT_TOTAL} pages`,
+        });
+      }
+      const next = await fetchPage(page);
+      if (!next.ok) return next;
+      last = next.value.result;
+      pages.set(page, last);
+    }
+  } else {
+    // SPEC §4 loop guard: a page count beyond what total_count allows is an error, not a walk.
+    if (totalCount !== null && totalPages > Math.ceil(totalCount / MAX_PER_PAGE) + 1) {
+      return err({
+        kind: "inconsistent",
+        message: `Cloudflare reported ${totalPages} pages for ${totalCount} members`,
+      });
+    }
+    const queue = Array.from({ length: Math.max(0, totalPages - 1) }, (_, i) => i + 2);
+    let failed: ListFailure | null = null;
+    const worker = async () => {
+      while (queue.length > 0 && !failed) {
+        const page = queue.shift()!;
+        const response = await fetchPage(page);
+        if (!response.ok) {
+          failed ??= response.error;
+          return;
+        }
+        pages.set(page, response.value.result);
+        if (response.value.resultInfo) infos.push(response.value.resultInfo);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PAGE_CONCURRENCY, queue.length) }, worker));
+    if (failed) return err(failed);
+  }
+
+  const byId = new Map<string, Member>();
+  for (const page of [...pages.keys()].sort((a, b) => a - b)) {
+    for (const raw of pages.get(page)!) {
+      const member = normalizeMember(raw);
+      if (!member) {
+        return err({ kind: "invalid_response", message: `member ${raw.id} has no email address` });
+      }
+      if (!byId.has(member.id)) byId.set(member.id, member);
+    }
+  }
+  // A total that moved while we paged may have shifted members between pages we already read.
+  const totals = infos.map((i) => i.total_count).filter((n): n is number => typeof n === "number");
+  const expected = totals.length > 0 ? Math.max(...totals) : null;
+  if (expected !== null && byId.size < expected) {
+    return err({
+      kind: "inconsistent",
+      message: `the member list changed while it was being read (${byId.size} listed, ${expected} expected)`,
+    });
+  }
+  return ok({ members: [...byId.values()], pages: pages.size });
+}

@@ -1,0 +1,220 @@
+/**
+ * One integration's sync, as run by one queue message (SPEC §4):
+ * lease → decrypt → list every member → diff against D1 → one transactional batch.
+ * Anything short of a complete listing fails the run and leaves every user account untouched.
+ */
+
+import { REQUIRED_PERMISSIONS, transportFailure, verifyToken } from "../cloudflare/checks";
+import { type ClientFailure, CloudflareClient } from "../cloudflare/client";
+import { accountSchema } from "../cloudflare/schemas";
+import type { Config } from "../config";
+import { type Failure, failure } from "../lib/errors";
+import { log } from "../lib/log";
+import { nowIso } from "../lib/time";
+import { getIntegrationRow, type IntegrationRow } from "../store/integrations";
+import { failRun, getSyncRunRow, requeueRun, type SyncTrigger, takeLease } from "../store/sync-runs";
+import { isLeaseLost, loadStoredAccounts, syncWriteStatements } from "../store/user-accounts";
+import { getCredential } from "../vault/credentials";
+import { diffMembers } from "./diff";
+import type { SyncMessage } from "./enqueue";
+import { type ListFailure, listAllMembers, Pacer } from "./fetch-members";
+
+/**
+ * A run's lease outlives any invocation (queue consumers get 15 minutes of wall time), so two
+ * live attempts can never overlap; a crashed attempt blocks its integration for at most this long.
+ */
+export const LEASE_MS = 16 * 60_000;
+/** Long Retry-After answers end the attempt and come back through the queue at most this often. */
+export const MAX_RATE_LIMITED_ATTEMPTS = 5;
+
+/** What the queue consumer does with the message afterwards. */
+export type RunOutcome = { kind: "done" } | { kind: "retry"; delaySeconds: number };
+
+export interface RunDeps {
+  db: D1Database;
+  kv: KVNamespace;
+  config: Config;
+  /** For tests: make backoff and pacing instant. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export async function runSync(deps: RunDeps, message: SyncMessage, attempt: number): Promise<RunOutcome> {
+  const { db } = deps;
+  const started = Date.now();
+  const leaseToken = crypto.randomUUID();
+  const trigger = await takeLease(db, message.runId, leaseToken, started, LEASE_MS);
+  if (!trigger) {
+    const run = await getSyncRunRow(db, message.runId);
+    // Finished, deleted with its integration, or redelivered after it ended: nothing to do.
+    if (!run || run.status === "succeeded" || run.status === "failed") return { kind: "done" };
+    // Another attempt holds a live lease: look again when it would have expired.
+    const delaySeconds = Math.max(1, Math.ceil(((run.lease_until ?? started) - started) / 1000));
+    return { kind: "retry", delaySeconds };
+  }
+
+  const integration = await getIntegrationRow(db, message.integrationId);
+  let apiRequests = 0;
+  let pages = 0;
+  const fail = async (f: Failure) => {
+    await failRun(db, leaseToken, {
+      runId: message.runId,
+      integrationId: message.integrationId,
+      failure: f,
+      finishedAt: nowIso(),
+      apiRequests,
+      pages,
+      seen: 0,
+    });
+    logRun(message, trigger, started, { status: "failed", apiRequests, pages, error: f.code });
+    return { kind: "done" } as const;
+  };
+  if (!integration) return fail(failure("internal", "The integration no longer exists."));
+
+  const token = await getCredential(deps.kv, deps.config.keyring, integration.id);
+  if (!token.ok) {
+    return fail(
+      failure(
+        "internal",
+        `The stored API token could not be read (${token.error.message}). Check ENCRYPTION_KEYS, or set the token again with PATCH /v1/integrations/${integration.id}.`,
+      ),
+    );
+  }
+
+  const client = new CloudflareClient({
+    baseUrl: deps.config.cloudflareApiBaseUrl,
+    token: token.value,
+    timeoutMs: deps.config.cloudflareTimeoutMs,
+    sleep: deps.sleep,
+  });
+  const pacer = new Pacer(client, deps.sleep);
+  // The account's 2FA enforcement is read alongside the first page; failing to read it is not fatal.
+  const accountRead = client.get(
+    `/accounts/${encodeURIComponent(integration.account_id)}`,
+    {},
+    accountSchema,
+  );
+  const listing = await listAllMembers(client, integration.account_id, pacer);
+  const account = await accountRead;
+  apiRequests = client.requests;
+
+  if (!listing.ok) {
+    const f = listing.error;
+    if ((f.kind === "rate_limited" || f.kind === "budget") && attempt < MAX_RATE_LIMITED_ATTEMPTS) {
+      await requeueRun(db, message.runId, leaseToken, apiRequests);
+      logRun(message, trigger, started, {
+        status: "requeued",
+        apiRequests,
+        retryAfterSeconds: f.retryAfterSeconds,
+      });
+      return { kind: "retry", delaySeconds: f.retryAfterSeconds };
+    }
+    const classified = await classifyListFailure(client, integration, f);
+    apiRequests = client.requests;
+    return fail(classified);
+  }
+  pages = listing.value.pages;
+
+  const stored = await loadStoredAccounts(db, integration.id);
+  const diff = diffMembers(stored, listing.value.members);
+  const finishedAt = nowIso();
+  const statements = syncWriteStatements(db, {
+    integrationId: integration.id,
+    runId: message.runId,
+    leaseToken,
+    finishedAt,
+    previousSuccessAt: integration.last_successful_sync_at,
+    diff,
+    seen: listing.value.members.length,
+    pages,
+    apiRequests,
+    enforceTwoFactor: account.ok ? (account.value.result.settings?.enforce_twofactor ?? null) : null,
+  });
+  try {
+    await db.batch(statements);
+  } catch (e) {
+    if (isLeaseLost(e)) {
+      logRun(message, trigger, started, { status: "superseded", apiRequests, pages });
+      return { kind: "done" };
+    }
+    log("error", "sync_write_failed", {
+      integrationId: integration.id,
+      runId: message.runId,
+      error: String(e),
+    });
+    return fail(
+      failure(
+        "internal",
+        "Saving the sync result failed; nothing was changed. The next sync will try again.",
+      ),
+    );
+  }
+  logRun(message, trigger, started, {
+    status: "succeeded",
+    apiRequests,
+    pages,
+    counts: {
+      seen: listing.value.members.length,
+      added: diff.added.length + diff.restored.length,
+      updated: diff.updated.length,
+      removed: diff.removed.length,
+      unchanged: diff.unchanged,
+    },
+  });
+  return { kind: "done" };
+}
+
+/** 401/403 mid-sync: ask the verify endpoint whether the token died or lost a permission. */
+async function classifyListFailure(
+  client: CloudflareClient,
+  integration: IntegrationRow,
+  f: ListFailure,
+): Promise<Failure> {
+  const where = `'${integration.organization_name}' (${integration.label})`;
+  switch (f.kind) {
+    case "inconsistent":
+      return failure(
+        "cloudflare_invalid_response",
+        `Cloudflare's member listing for ${where} was inconsistent: ${f.message}. The next sync will try again.`,
+      );
+    case "budget":
+    case "rate_limited":
+      return failure(
+        "cloudflare_rate_limited",
+        `Cloudflare kept rate limiting the token of ${where} after ${MAX_RATE_LIMITED_ATTEMPTS} attempts. Something else may be using the same token heavily; the next scheduled sync will try again.`,
+      );
+    case "http": {
+      if (f.status !== 401 && f.status !== 403 && !f.errors.some((e) => e.code === 1000)) {
+        return transportFailure(f);
+      }
+      const verified = await verifyToken(client, integration.token_kind, integration.account_id);
+      if (!verified.ok || verified.value.status !== "active") {
+        const state = verified.ok ? verified.value.status : "revoked or invalid";
+        return failure(
+          "cloudflare_token_invalid",
+          `The API token of ${where} is ${state}. Create a new read-only token in Cloudflare and set it with PATCH /v1/integrations/${integration.id}.`,
+        );
+      }
+      return failure(
+        "cloudflare_permission_missing",
+        `The API token of ${where} is active but may no longer list members. Edit it in the Cloudflare dashboard and add ${REQUIRED_PERMISSIONS} for this account.`,
+      );
+    }
+    default:
+      return transportFailure(f as ClientFailure);
+  }
+}
+
+function logRun(
+  message: SyncMessage,
+  trigger: SyncTrigger,
+  started: number,
+  fields: Record<string, unknown>,
+): void {
+  log(fields.status === "failed" ? "warn" : "info", "sync_run", {
+    integrationId: message.integrationId,
+    runId: message.runId,
+    trigger,
+    durationMs: Date.now() - started,
+    ...fields,
+  });
+}

@@ -1,0 +1,53 @@
+/**
+ * The Cron Trigger's work (SPEC §4): fail runs that got stuck, queue one sync per enabled
+ * integration, and prune history older than RETENTION_DAYS. Each step is bounded so a tick
+ * fits one invocation however many integrations there are.
+ */
+import type { Config } from "../config";
+import { log } from "../lib/log";
+import { listEnabledIntegrationIds } from "../store/integrations";
+import { pruneHistory } from "../store/retention";
+import { abandonStuckRuns } from "../store/sync-runs";
+import { enqueueSyncs, type SyncMessage } from "./enqueue";
+import { LEASE_MS } from "./run";
+
+/** A run still queued after this long lost its message (it ran out of retries or was dropped). */
+export const QUEUED_ABANDON_MS = 60 * 60_000;
+/** A running run whose lease expired this long ago is not coming back (redelivery would have taken it). */
+export const RUNNING_ABANDON_GRACE_MS = 5 * 60_000;
+/** Integration ids read per D1 query during fan-out. */
+const FAN_OUT_PAGE = 1_000;
+
+export interface ScheduleDeps {
+  db: D1Database;
+  queue: Queue<SyncMessage>;
+  config: Config;
+}
+
+export async function runScheduledTick(deps: ScheduleDeps, now = Date.now()) {
+  const abandoned = await abandonStuckRuns(
+    deps.db,
+    now,
+    new Date(now - QUEUED_ABANDON_MS).toISOString(),
+    now - RUNNING_ABANDON_GRACE_MS,
+  );
+
+  let queued = 0;
+  let skipped = 0;
+  let after = "";
+  for (;;) {
+    const ids = await listEnabledIntegrationIds(deps.db, after, FAN_OUT_PAGE);
+    if (ids.length === 0) break;
+    const runs = await enqueueSyncs(deps.db, deps.queue, ids, "cron");
+    queued += runs.length;
+    skipped += ids.length - runs.length;
+    after = ids[ids.length - 1]!;
+  }
+
+  const pruned = await pruneHistory(
+    deps.db,
+    new Date(now - deps.config.retentionDays * 86_400_000).toISOString(),
+  );
+  log("info", "cron_tick", { queued, alreadyActive: skipped, abandoned, pruned, leaseMs: LEASE_MS });
+  return { queued, skipped, abandoned, pruned };
+}

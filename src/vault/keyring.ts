@@ -1,0 +1,78 @@
+/**
+ * The keyring parsed from ENCRYPTION_KEYS (`id:base64key[,id:base64key…]`, SPEC §2).
+ * The first key encrypts; every key decrypts, so rotation is: prepend a new key, call
+ * `POST /v1/admin/rotate-credentials`, then drop the old key once nothing uses it.
+ */
+import { decodeBase64 } from "../lib/base64";
+import { err, ok, type Result } from "../lib/result";
+
+/** AES-256 needs exactly 32 bytes of key material. */
+export const KEY_BYTES = 32;
+/** Key ids end up in KV records and AAD; keep them short and unambiguous. */
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+export interface KeyringKey {
+  id: string;
+  key: CryptoKey;
+}
+
+export interface Keyring {
+  /** Encrypts every new or rotated credential. */
+  primary: KeyringKey;
+  byId: ReadonlyMap<string, KeyringKey>;
+}
+
+interface RawKey {
+  id: string;
+  bytes: Uint8Array;
+}
+
+/** Validates the setting's shape without touching Web Crypto; the message names the bad entry. */
+export function parseKeyringSetting(raw: string | undefined): Result<RawKey[], string> {
+  if (raw === undefined || raw.trim() === "") return err("ENCRYPTION_KEYS is not set");
+  const keys: RawKey[] = [];
+  for (const [index, entry] of raw.split(",").entries()) {
+    const trimmed = entry.trim();
+    const colon = trimmed.indexOf(":");
+    const position = `entry ${index + 1}`;
+    if (colon < 0) return err(`ENCRYPTION_KEYS ${position} must look like id:base64key`);
+    const id = trimmed.slice(0, colon);
+    if (!KEY_ID.test(id)) {
+      return err(`ENCRYPTION_KEYS ${position} has an invalid key id (use 1-32 of A-Z a-z 0-9 _ -)`);
+    }
+    if (keys.some((k) => k.id === id)) return err(`ENCRYPTION_KEYS names key id '${id}' twice`);
+    const bytes = decodeBase64(trimmed.slice(colon + 1));
+    if (bytes === null) return err(`ENCRYPTION_KEYS key '${id}' is not valid base64`);
+    if (bytes.length !== KEY_BYTES) {
+      return err(`ENCRYPTION_KEYS key '${id}' is ${bytes.length} bytes; it must be exactly ${KEY_BYTES}`);
+    }
+    keys.push({ id, bytes });
+  }
+  return ok(keys);
+}
+
+// Importing keys costs a little CPU on every request otherwise; the setting rarely changes.
+const cache = new Map<string, Promise<Keyring>>();
+
+/** Parses and imports ENCRYPTION_KEYS once per isolate. */
+export async function loadKeyring(raw: string | undefined): Promise<Result<Keyring, string>> {
+  const parsed = parseKeyringSetting(raw);
+  if (!parsed.ok) return parsed;
+  const cacheKey = raw as string;
+  let keyring = cache.get(cacheKey);
+  if (!keyring) {
+    keyring = importKeys(parsed.value);
+    cache.set(cacheKey, keyring);
+  }
+  return ok(await keyring);
+}
+
+async function importKeys(raw: RawKey[]): Promise<Keyring> {
+  const imported = await Promise.all(
+    raw.map(async ({ id, bytes }) => ({
+      id,
+      key: await crypto.subtle.importKey("raw", bytes, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]),
+    })),
+  );
+  return { primary: imported[0]!, byId: new Map(imported.map((k) => [k.id, k])) };
+}
