@@ -19,6 +19,8 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             ...TEST_SECRETS,
             CLOUDFLARE_API_BASE_URL: `${SIMULATOR_ORIGIN}/client/v4`,
+            // Short, so timeout faults fail fast; the deployed default is 15 s.
+            CLOUDFLARE_TIMEOUT_MS: "1500",
           },
           outboundService: (request: Request) => simulator.fetch(request),
         },
