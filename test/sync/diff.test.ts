@@ -1,0 +1,106 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { applyDiff, diffMembers, isEmptyDiff, type StoredAccount } from "../../src/sync/diff";
+import type { Member } from "../../src/sync/member";
+
+const memberArb = (id: string): fc.Arbitrary<Member> =>
+  fc.record({
+    id: fc.constant(id),
+    userId: fc.option(
+      fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 32, maxLength: 32 }),
+      { nil: null },
+    ),
+    email: fc.emailAddress(),
+    firstName: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    lastName: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
+    status: fc.constantFrom("accepted", "pending"),
+    roles: fc.array(
+      fc.record({ id: fc.constantFrom("r1", "r2", "r3"), name: fc.constantFrom("Admin", "Billing") }),
+      {
+        maxLength: 2,
+      },
+    ),
+    policies: fc.array(
+      fc.record({ id: fc.constantFrom("p1", "p2"), access: fc.constantFrom("allow", "deny") }),
+      {
+        maxLength: 2,
+      },
+    ),
+    twoFactorEnabled: fc.option(fc.boolean(), { nil: null }),
+  });
+
+const IDS = Array.from({ length: 12 }, (_, i) => `m${i}`);
+
+/** A list of members with unique ids drawn from a small pool, so old and new lists overlap. */
+const listArb = fc
+  .subarray(IDS)
+  .chain((ids) => (ids.length === 0 ? fc.constant([] as Member[]) : fc.tuple(...ids.map(memberArb))));
+
+const storedArb = fc
+  .tuple(listArb, fc.array(fc.boolean(), { minLength: IDS.length, maxLength: IDS.length }))
+  .map(([members, removedFlags]) =>
+    members.map(
+      (m, i): StoredAccount => ({ ...m, removedAt: removedFlags[i] ? "2026-01-01T00:00:00.000Z" : null }),
+    ),
+  );
+
+const current = (list: StoredAccount[]) =>
+  list
+    .filter((s) => s.removedAt === null)
+    .map(({ removedAt: _removed, ...m }) => m)
+    .sort((a, b) => a.id.localeCompare(b.id));
+
+const byId = (list: Member[]) => [...list].sort((a, b) => a.id.localeCompare(b.id));
+
+describe("the pure member diff", () => {
+  it("applying the diff to the old list always yields the new list", () => {
+    fc.assert(
+      fc.property(storedArb, listArb, (stored, fetched) => {
+        const diff = diffMembers(stored, fetched);
+        const next = applyDiff(stored, diff, "2026-11-29T00:00:00.000Z");
+        expect(current(next)).toEqual(byId(fetched));
+        // Nobody disappears from history: every stored row is still there.
+        expect(new Set(next.map((s) => s.id))).toEqual(new Set([...stored, ...fetched].map((s) => s.id)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("a list diffed against itself is empty", () => {
+    fc.assert(
+      fc.property(listArb, (list) => {
+        const stored = list.map((m) => ({ ...m, removedAt: null }));
+        const diff = diffMembers(stored, list);
+        expect(isEmptyDiff(diff)).toBe(true);
+        expect(diff.unchanged).toBe(list.length);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("counts add up to what was listed", () => {
+    fc.assert(
+      fc.property(storedArb, listArb, (stored, fetched) => {
+        const d = diffMembers(stored, fetched);
+        expect(d.added.length + d.restored.length + d.updated.length + d.unchanged).toBe(fetched.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("long-removed members who stay away produce no change", () => {
+    const gone: StoredAccount = {
+      id: "x",
+      userId: null,
+      email: "x@example.com",
+      firstName: null,
+      lastName: null,
+      status: "accepted",
+      roles: [],
+      policies: [],
+      twoFactorEnabled: null,
+      removedAt: "2026-01-01T00:00:00.000Z",
+    };
+    expect(isEmptyDiff(diffMembers([gone], []))).toBe(true);
+  });
+});
