@@ -17,19 +17,36 @@ export interface SimulatorOptions {
   seed?: boolean;
 }
 
+export interface Simulator {
+  /**
+   * Answers a request that crossed an HTTP hop (miniflare's outbound service, a Node server).
+   * A `reset` fault answers a response whose framing no HTTP client accepts, so the client drops
+   * the connection and the caller's `fetch` rejects ("Network connection lost." in workerd).
+   * Miniflare turns an exception thrown here into a plain 500, hence not throwing.
+   */
+  fetch(request: Request): Promise<Response>;
+  /** The Hono app itself: on a `reset` fault its `fetch` rejects with {@link NetworkReset}. */
+  app: Hono;
+}
+
+/**
+ * A response that makes the HTTP client abort the exchange before it resolves `fetch`: an
+ * unparseable Content-Length is a framing error (RFC 9112 §6.3), not something a client can read past.
+ */
+function connectionDropped(): Response {
+  return new Response("x", { status: 200, headers: { "Content-Length": "connection-reset" } });
+}
+
 /**
  * Creates an independent simulator with its own in-memory state.
  *
- * A `reset` fault makes `fetch` reject with `TypeError("Network connection lost.")` instead of
- * answering, as a dropped connection would.
- *
  * @example
- *   const sim = createSimulator({ seed: true });
- *   const res = await sim.fetch(new Request("https://api.cloudflare.test/client/v4/user/tokens/verify", {
+ *   const simulator = createSimulator({ seed: true });
+ *   const res = await simulator.fetch(new Request("https://api.cloudflare.test/client/v4/user/tokens/verify", {
  *     headers: { Authorization: `Bearer ${DEMO.tokens.userReadOnly.value}` },
  *   }));
  */
-export function createSimulator(options: SimulatorOptions = {}): Hono {
+export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const state = new SimulatorState(options.latencyMs ?? 0);
   if (options.seed) seedDemo(state);
 
@@ -42,7 +59,7 @@ export function createSimulator(options: SimulatorOptions = {}): Hono {
       : toResponse(FAILURES.noRoute()),
   );
   app.onError((err) => {
-    // Rethrown so the caller's fetch rejects, as on a dropped connection.
+    // Rethrown so the caller sees a dropped connection, not an answer.
     if (err instanceof NetworkReset) throw err;
     console.error("simulator error", err);
     return jsonResponse(500, {
@@ -52,5 +69,16 @@ export function createSimulator(options: SimulatorOptions = {}): Hono {
       result: null,
     });
   });
-  return app;
+
+  return {
+    app,
+    async fetch(request) {
+      try {
+        return await app.fetch(request);
+      } catch (err) {
+        if (err instanceof NetworkReset) return connectionDropped();
+        throw err;
+      }
+    },
+  };
 }

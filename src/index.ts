@@ -31,7 +31,7 @@ export default {
     );
   },
 
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     if (batch.queue === DEAD_LETTER_QUEUE) {
       for (const message of batch.messages) {
         await abandonRun(env.DB, message.body.runId, Date.now());

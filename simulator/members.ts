@@ -1,0 +1,344 @@
+// Deterministic generator of realistic raw Cloudflare account members (reference §1,
+// `iam_member_with_policies`), with the irregularities a connector must survive: pending invites
+// with null names and no user id, `roles: null`, `policies: null`, and a missing 2FA flag.
+
+import { hash128, hex8, pick, type Rng, seededHexId, sfc32, unit } from "./random";
+
+/** A raw member exactly as the API would return it: every field optional, so kept untyped. */
+export type RawMember = Record<string, unknown>;
+
+export interface GenerateMembersOptions {
+  /** Email domain label: `first.last.00042@<domain>.example`. Default `acct-<first 8 chars of accountId>`. */
+  domain?: string;
+  /** Number the first generated member `startIndex + 1`, so a later batch appends without clashing. */
+  startIndex?: number;
+  /** Share of pending invites, 0..1. Default 0.05. */
+  pendingRatio?: number;
+}
+
+const FIRST_NAMES = [
+  "Ada",
+  "Alan",
+  "Amara",
+  "Aiko",
+  "Beatriz",
+  "Bjørn",
+  "Carlos",
+  "Chen",
+  "Chloé",
+  "Dmitri",
+  "Elena",
+  "Emeka",
+  "Fatima",
+  "Finn",
+  "Grace",
+  "Hana",
+  "Hiroshi",
+  "Ingrid",
+  "Isaac",
+  "Jamal",
+  "Jonas",
+  "Kavya",
+  "Kwame",
+  "Lars",
+  "Leila",
+  "Lucía",
+  "Mateo",
+  "Maya",
+  "Mei",
+  "Nadia",
+  "Noah",
+  "Olga",
+  "Omar",
+  "Priya",
+  "Rafael",
+  "Renée",
+  "Sakura",
+  "Samuel",
+  "Sofia",
+  "Tariq",
+  "Thandiwe",
+  "Tomás",
+  "Uma",
+  "Valentina",
+  "Wei",
+  "Xavier",
+  "Yara",
+  "Yusuf",
+  "Zainab",
+  "Zoë",
+] as const;
+
+const LAST_NAMES = [
+  "Abara",
+  "Andersen",
+  "Bauer",
+  "Bianchi",
+  "Chatterjee",
+  "Costa",
+  "Dubois",
+  "Dvořák",
+  "Eriksson",
+  "Fernández",
+  "Fischer",
+  "García",
+  "Haddad",
+  "Hansen",
+  "Ibrahim",
+  "Ivanova",
+  "Jensen",
+  "Kim",
+  "Kowalski",
+  "Lee",
+  "Lindqvist",
+  "López",
+  "Martin",
+  "Mensah",
+  "Müller",
+  "Nakamura",
+  "Nguyen",
+  "Novak",
+  "O'Brien",
+  "Okafor",
+  "Olsen",
+  "Patel",
+  "Petrov",
+  "Quinn",
+  "Rossi",
+  "Sánchez",
+  "Schmidt",
+  "Silva",
+  "Singh",
+  "Smith",
+  "Suzuki",
+  "Tanaka",
+  "Van der Berg",
+  "Wagner",
+  "Walker",
+  "Wang",
+  "Williams",
+  "Yamamoto",
+  "Zhang",
+  "Zielińska",
+] as const;
+
+/** Names as they appear in email local parts: ASCII lowercase letters only. */
+const emailPart = (name: string): string =>
+  name
+    .normalize("NFD")
+    .replace(/[^A-Za-z]/g, "")
+    .toLowerCase();
+const FIRST_EMAIL = FIRST_NAMES.map(emailPart);
+const LAST_EMAIL = LAST_NAMES.map(emailPart);
+
+type Grants = { read: boolean; write: boolean };
+const PERMISSION_KEYS = [
+  "analytics",
+  "billing",
+  "cache_purge",
+  "dns",
+  "dns_records",
+  "lb",
+  "logs",
+  "organization",
+  "ssl",
+  "waf",
+  "zone_settings",
+  "zones",
+] as const;
+
+function permissions(
+  read: readonly string[] | "all",
+  write: readonly string[] | "all",
+): Record<string, Grants> {
+  const out: Record<string, Grants> = {};
+  for (const key of PERMISSION_KEYS) {
+    out[key] = {
+      read: read === "all" || read.includes(key),
+      write: write === "all" || write.includes(key),
+    };
+  }
+  return out;
+}
+
+/** Legacy account roles (reference §8: deprecated, but still returned). Ids are fixed, as in the real catalog. */
+const ROLES = [
+  {
+    id: "33666b9c79b9a5273fc7344ff42f953d",
+    name: "Super Administrator - All Privileges",
+    description:
+      "Can edit any Cloudflare setting, make purchases, update billing, and manage memberships. Super Administrators can revoke the access of other Super Administrators.",
+    permissions: permissions("all", "all"),
+  },
+  {
+    id: "05784afa30c1afe1440e79d9351c7430",
+    name: "Administrator",
+    description: "Can access the full account, except for membership management and billing.",
+    permissions: permissions("all", [
+      "analytics",
+      "cache_purge",
+      "dns",
+      "dns_records",
+      "lb",
+      "logs",
+      "ssl",
+      "waf",
+      "zone_settings",
+      "zones",
+    ]),
+  },
+  {
+    id: "e58cefd75d7adae0b761796c28815e5c",
+    name: "Administrator Read Only",
+    description: "Can access the full account in read-only mode.",
+    permissions: permissions("all", []),
+  },
+  {
+    id: "9d24387c6e8544e2bc4024a03991339f",
+    name: "Analytics",
+    description: "Can read Analytics.",
+    permissions: permissions(["analytics", "zones"], []),
+  },
+  {
+    id: "298ce8ed31a543bb9d1a05c8bc1d7edd",
+    name: "Billing",
+    description: "Can edit the account's billing profile and subscriptions.",
+    permissions: permissions(["billing", "organization"], ["billing"]),
+  },
+  {
+    id: "fb39d3e0ddba4d3bb3c9cc3c4bb3e5a8",
+    name: "DNS",
+    description: "Can edit DNS records.",
+    permissions: permissions(["dns", "dns_records", "zones"], ["dns", "dns_records"]),
+  },
+  {
+    id: "c4a2d2f5fd2f4c0c9d8bde2f63b1a8e7",
+    name: "Firewall",
+    description: "Can edit WAF, IP Firewall, and Zone Lockdown settings.",
+    permissions: permissions(["waf", "zones", "analytics"], ["waf"]),
+  },
+  {
+    id: "1a2b3c4d5e6f40718293a4b5c6d7e8f9",
+    name: "Audit Logs Viewer",
+    description: "Can view Audit Logs.",
+    permissions: permissions(["logs", "organization"], []),
+  },
+] as const;
+
+/** Permission groups as the Permission Groups API names them; `meta` per the SPEC example. */
+const PERMISSION_GROUPS = [
+  { id: "c8fed203ed3043cba015a93ad1616f1f", name: "Zone Read", label: "zone_read" },
+  { id: "82e64a83756745bbbb1c9c2701bf816b", name: "DNS Write", label: "dns_admin" },
+  { id: "e086da7e2179491d91ee5f35b3ca210a", name: "Workers Scripts Write", label: "workers_admin" },
+  { id: "3030687196b94b638145a3953da19b2b", name: "Load Balancer", label: "load_balancer_admin" },
+  { id: "a1fbbbd6c4e84e27aa3c1e2fd2e8a1c5", name: "Administrator Read Only", label: "admin_read_only" },
+  { id: "8d5ce0f3b5b84f6b9a57b4b4e7e2f1a0", name: "Analytics Read", label: "analytics_read" },
+].map(({ id, name, label }) => ({ id, name, meta: { label, scopes: "com.cloudflare.api.account" } }));
+
+interface MemberCatalog {
+  accountKey: string;
+  resourceGroups: RawMember[];
+}
+
+/** One account-wide resource group and three zone-scoped ones, shared by the account's members. */
+function catalogFor(accountId: string, rng: Rng): MemberCatalog {
+  const accountKey = `com.cloudflare.api.account.${accountId}`;
+  const resourceGroups: RawMember[] = [
+    {
+      id: seededHexId(rng),
+      name: accountKey,
+      meta: { editable: "false" },
+      scope: { key: accountKey, objects: [{ key: "*" }] },
+    },
+  ];
+  for (let z = 0; z < 3; z++) {
+    const zone = seededHexId(rng);
+    resourceGroups.push({
+      id: seededHexId(rng),
+      name: `${accountKey}.zone.${zone}`,
+      meta: { editable: "true" },
+      scope: { key: accountKey, objects: [{ key: `com.cloudflare.api.account.zone.${zone}` }] },
+    });
+  }
+  return { accountKey, resourceGroups };
+}
+
+/** One role, or two distinct ones for a quarter of members. */
+function rolesFor(rng: Rng): RawMember[] {
+  const first = rng() % ROLES.length;
+  const roles: RawMember[] = [ROLES[first] as RawMember];
+  if (rng() % 4 === 0)
+    roles.push(ROLES[(first + 1 + (rng() % (ROLES.length - 1))) % ROLES.length] as RawMember);
+  return roles;
+}
+
+function policiesFor(rng: Rng, catalog: MemberCatalog): RawMember[] {
+  const count = 1 + (rng() % 2);
+  const out: RawMember[] = [];
+  for (let p = 0; p < count; p++) {
+    out.push({
+      id: seededHexId(rng),
+      // A few explicit denies, as admins carve exceptions out of a broad allow.
+      access: p > 0 && unit(rng) < 0.2 ? "deny" : "allow",
+      permission_groups: [pick(rng, PERMISSION_GROUPS)],
+      resource_groups: [p === 0 ? catalog.resourceGroups[0] : pick(rng, catalog.resourceGroups)],
+    });
+  }
+  return out;
+}
+
+/**
+ * Generates `count` raw members for an account, deterministically: the same accountId and index
+ * always give the same member, so a test can regenerate the expected list instead of storing it.
+ *
+ * Membership ids and user ids are unique within the account by construction (their last 8 hex digits
+ * are a bijection of the index), emails by the zero-padded index in the local part.
+ *
+ * @example
+ *   const members = generateMembers("023e105f4ecef8ad9ca31a8372d0c353", 120, { domain: "acme-corp" });
+ */
+export function generateMembers(
+  accountId: string,
+  count: number,
+  opts: GenerateMembersOptions = {},
+): RawMember[] {
+  const [h0, h1, h2, h3] = hash128(accountId);
+  const catalog = catalogFor(accountId, sfc32(h0, h1, h2, h3));
+  const domain = opts.domain ?? `acct-${accountId.slice(0, 8).toLowerCase()}`;
+  const pendingRatio = opts.pendingRatio ?? 0.05;
+  const start = opts.startIndex ?? 0;
+  const members: RawMember[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const n = start + i + 1;
+    // One generator per member: a member depends only on (accountId, n), not on how many came before.
+    const rng = sfc32(h0 ^ Math.imul(n, 0x9e3779b1), h1, (h2 + n) | 0, h3);
+    const first = rng() % FIRST_NAMES.length;
+    const last = rng() % LAST_NAMES.length;
+    const email = `${FIRST_EMAIL[first]}.${LAST_EMAIL[last]}.${String(n).padStart(5, "0")}@${domain}.example`;
+    const pending = unit(rng) < pendingRatio;
+    const user: RawMember = pending
+      ? { first_name: null, last_name: null, email }
+      : {
+          id: hex8(rng()) + hex8(rng()) + hex8(rng()) + hex8((Math.imul(n, 0x2545f491) + h1) >>> 0),
+          first_name: FIRST_NAMES[first],
+          last_name: LAST_NAMES[last],
+          email,
+        };
+    const twoFactor = unit(rng);
+    if (twoFactor >= 0.02) user.two_factor_authentication_enabled = !pending && twoFactor < 0.67;
+    const shape = unit(rng);
+    members[i] = {
+      id: hex8(rng()) + hex8(rng()) + hex8(rng()) + hex8((Math.imul(n, 0x6c8e9cf5) + h0) >>> 0),
+      email,
+      status: pending ? "pending" : "accepted",
+      user,
+      // ~10% policy-only members (roles null), ~8% role-only (policies null), the rest both.
+      roles: shape < 0.1 ? null : rolesFor(rng),
+      policies: shape >= 0.1 && shape < 0.18 ? null : policiesFor(rng, catalog),
+    };
+  }
+  return members;
+}
+
+/** The role catalog, for hand-written fixtures. */
+export const MEMBER_ROLES = ROLES;

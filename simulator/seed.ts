@@ -1,0 +1,191 @@
+// Demo data for the offline demo (`npx tsx simulator/serve.ts`): two organizations with stable ids
+// and a handful of tokens covering the interesting cases. `DEMO` is exported so a start script can
+// print what to paste into the connector.
+
+import { generateMembers, MEMBER_ROLES, type RawMember } from "./members";
+import type { SimulatorState } from "./state";
+
+/** Pads a readable token body to the 40 characters of the current token format (reference §3). */
+const demoToken = (prefix: "cfut_" | "cfat_", body: string): string => prefix + body.padEnd(40, "0");
+
+const ACME_ID = "3f2a9c1e7b5d4f60a8e2c4b6d8f01a23";
+const GLOBEX_ID = "9b7e5d3c1a2f4e6d8c0b2a4f6e8d0c1b";
+const ACME_GENERATED = 120;
+const GLOBEX_GENERATED = 30;
+
+/** Hand-written Acme members showing the irregular shapes a connector must accept. */
+const ACME_SPECIAL_MEMBERS: RawMember[] = [
+  {
+    // A pending invite: no user id, null names (SPEC: only user.email is guaranteed).
+    id: "a0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5",
+    email: "new.hire@acme-corp.example",
+    status: "pending",
+    user: { first_name: null, last_name: null, email: "new.hire@acme-corp.example" },
+    roles: [MEMBER_ROLES[3]],
+    policies: null,
+  },
+  {
+    // Policies only (roles are deprecated, reference §8), one of them a deny.
+    id: "b1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6",
+    email: "contractor@partner.example",
+    status: "accepted",
+    user: {
+      id: "c2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7",
+      first_name: "Quinn",
+      last_name: "Contractor",
+      email: "contractor@partner.example",
+      two_factor_authentication_enabled: true,
+    },
+    roles: null,
+    policies: [
+      {
+        id: "d3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8",
+        access: "allow",
+        permission_groups: [
+          {
+            id: "82e64a83756745bbbb1c9c2701bf816b",
+            name: "DNS Write",
+            meta: { label: "dns_admin", scopes: "com.cloudflare.api.account" },
+          },
+        ],
+        resource_groups: [
+          {
+            id: "e4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9",
+            name: `com.cloudflare.api.account.${ACME_ID}`,
+            meta: { editable: "false" },
+            scope: { key: `com.cloudflare.api.account.${ACME_ID}`, objects: [{ key: "*" }] },
+          },
+        ],
+      },
+      {
+        id: "f5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0",
+        access: "deny",
+        permission_groups: [
+          {
+            id: "e086da7e2179491d91ee5f35b3ca210a",
+            name: "Workers Scripts Write",
+            meta: { label: "workers_admin", scopes: "com.cloudflare.api.account" },
+          },
+        ],
+        resource_groups: [
+          {
+            id: "e4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9",
+            name: `com.cloudflare.api.account.${ACME_ID}`,
+            meta: { editable: "false" },
+            scope: { key: `com.cloudflare.api.account.${ACME_ID}`, objects: [{ key: "*" }] },
+          },
+        ],
+      },
+    ],
+  },
+  {
+    // Non-ASCII names and no 2FA field at all (SPEC default: false).
+    id: "a6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1",
+    email: "zoe.angstrom@acme-corp.example",
+    status: "accepted",
+    user: {
+      id: "b7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2",
+      first_name: "Zoë",
+      last_name: "Ångström",
+      email: "zoe.angstrom@acme-corp.example",
+    },
+    roles: [MEMBER_ROLES[0]],
+    policies: [],
+  },
+];
+
+/** What the demo holds, for printing: ids, names and token values are stable across runs. */
+export const DEMO = {
+  accounts: {
+    acme: {
+      id: ACME_ID,
+      name: "Acme Corp",
+      type: "standard",
+      members: ACME_GENERATED + ACME_SPECIAL_MEMBERS.length,
+      description:
+        "standard account; includes a pending invite, a policies-only member and a member without a 2FA flag",
+    },
+    globex: {
+      id: GLOBEX_ID,
+      name: "Globex Industries",
+      type: "enterprise",
+      members: GLOBEX_GENERATED,
+      description: "enterprise account enforcing two-factor authentication",
+    },
+  },
+  tokens: {
+    userReadOnly: {
+      id: "7d1f0c2a9e8b4c3d5a6f7e8d9c0b1a21",
+      value: demoToken("cfut_", "demoAcmeGlobexReadOnly"),
+      kind: "user",
+      description: "user token, Account Settings Read on Acme Corp and Globex Industries",
+    },
+    globexAccountOwned: {
+      id: "7d1f0c2a9e8b4c3d5a6f7e8d9c0b1a22",
+      value: demoToken("cfat_", "demoGlobexAccountOwned"),
+      kind: "account",
+      description:
+        "account-owned token of Globex Industries (GET /accounts repeats one page for every page number)",
+    },
+    acmeNoPermission: {
+      id: "7d1f0c2a9e8b4c3d5a6f7e8d9c0b1a23",
+      value: demoToken("cfat_", "demoAcmeNoSettingsRead"),
+      kind: "account",
+      description: "account-owned token of Acme Corp without Account Settings Read (members answer 403)",
+    },
+    revoked: {
+      id: "7d1f0c2a9e8b4c3d5a6f7e8d9c0b1a24",
+      value: demoToken("cfut_", "demoRevoked"),
+      kind: "user",
+      description: "revoked user token (every call answers 401 Invalid API Token)",
+    },
+  },
+} as const;
+
+/** Loads the demo accounts and tokens into a fresh state. */
+export function seedDemo(state: SimulatorState): void {
+  const { acme, globex } = DEMO.accounts;
+  state.addAccount({
+    id: acme.id,
+    name: acme.name,
+    type: acme.type,
+    createdOn: "2019-03-01T12:21:02.000Z",
+    members: [...generateMembers(acme.id, ACME_GENERATED, { domain: "acme-corp" }), ...ACME_SPECIAL_MEMBERS],
+  });
+  state.addAccount({
+    id: globex.id,
+    name: globex.name,
+    type: globex.type,
+    enforceTwoFactor: true,
+    createdOn: "2021-07-15T08:00:00.000Z",
+    members: generateMembers(globex.id, GLOBEX_GENERATED, { domain: "globex" }),
+  });
+
+  const { userReadOnly, globexAccountOwned, acmeNoPermission, revoked } = DEMO.tokens;
+  state.addToken({
+    value: userReadOnly.value,
+    id: userReadOnly.id,
+    kind: "user",
+    accountIds: [acme.id, globex.id],
+  });
+  state.addToken({
+    value: globexAccountOwned.value,
+    id: globexAccountOwned.id,
+    kind: "account",
+    accountIds: [globex.id],
+  });
+  state.addToken({
+    value: acmeNoPermission.value,
+    id: acmeNoPermission.id,
+    kind: "account",
+    accountIds: [acme.id],
+    permissions: { accountSettingsRead: false },
+  });
+  state.addToken({
+    value: revoked.value,
+    id: revoked.id,
+    kind: "user",
+    accountIds: [acme.id],
+    revoked: true,
+  });
+}
