@@ -1,19 +1,18 @@
 /**
  * Worker entry: HTTP API (fetch), sync fan-out (scheduled) and one integration's sync per queue
- * message (queue). Nothing else lives here.
+ * message (queue). Nothing else lives here: workerd treats every named export of this module as
+ * an entrypoint, so constants must not be exported from it.
  */
 import { createApp } from "./app";
 import { type AppEnv, loadConfig } from "./config";
 import { log } from "./lib/log";
 import { abandonRun } from "./store/sync-runs";
-import type { SyncMessage } from "./sync/enqueue";
+import { DEAD_LETTER_QUEUE, type SyncMessage } from "./sync/enqueue";
 import { runSync } from "./sync/run";
 import { runScheduledTick } from "./sync/schedule";
 
 const app = createApp();
 
-/** Name of the dead-letter queue (wrangler.jsonc): its messages are runs that ran out of retries. */
-export const DEAD_LETTER_QUEUE = "connector-sync-dlq";
 /** An unexpected error redelivers the message after this long rather than at once. */
 const ERROR_RETRY_DELAY_SECONDS = 30;
 

@@ -12,6 +12,9 @@ export interface SyncMessage {
   integrationId: string;
 }
 
+/** Name of the dead-letter queue (wrangler.jsonc): its messages are runs that ran out of retries. */
+export const DEAD_LETTER_QUEUE = "connector-sync-dlq";
+
 /** Queues: sendBatch takes at most 100 messages. */
 export const QUEUE_SEND_BATCH_MAX = 100;
 

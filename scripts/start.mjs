@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// `npm start`: the offline demo (SPEC §6). Writes demo secrets to .dev.vars on first run, applies
+// D1 migrations to the local database, starts the seeded Cloudflare API simulator and
+// `wrangler dev` pointed at it, and stops both on Ctrl-C.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const PORT = Number(process.env.PORT ?? 8787);
+const SIM_PORT = Number(process.env.SIM_PORT ?? 8788);
+const SIM_LATENCY_MS = process.env.SIM_LATENCY_MS ?? "0";
+const DEMO_ADMIN_TOKEN = "demo-admin-token-0000";
+const DEMO_READ_TOKEN = "demo-read-token-00000";
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" };
+const bin = (name) => join(root, "node_modules", ".bin", name);
+
+// 1. Secrets for local use: demo bearer tokens and a random encryption key, kept across runs.
+const devVars = join(root, ".dev.vars");
+if (!existsSync(devVars)) {
+  const key = randomBytes(32).toString("base64");
+  writeFileSync(
+    devVars,
+    [
+      "# Local demo secrets written by `npm start` (git-ignored). See .dev.vars.example.",
+      `API_TOKEN=${DEMO_ADMIN_TOKEN}`,
+      `API_READ_TOKENS=${DEMO_READ_TOKEN}`,
+      `ENCRYPTION_KEYS=demo:${key}`,
+      "",
+    ].join("\n"),
+  );
+  console.log("Wrote .dev.vars with demo secrets.");
+}
+const adminToken = /^API_TOKEN=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1] ?? "(see .dev.vars)";
+
+// 2. Local D1 schema, in the same place `wrangler dev` keeps its state.
+const migrate = spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"], {
+  cwd: root,
+  env,
+  stdio: ["ignore", "pipe", "pipe"],
+  encoding: "utf8",
+});
+if (migrate.status !== 0) {
+  console.error(migrate.stdout, migrate.stderr);
+  console.error("Applying D1 migrations failed.");
+  process.exit(1);
+}
+console.log("Local D1 migrations applied.");
+
+// 3. The simulator and the Worker.
+const children = [];
+const start = (name, command, args, extraEnv = {}) => {
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...env, ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const prefix = (line) => (line.trim() === "" ? "" : `[${name}] ${line}\n`);
+  child.stdout.on("data", (d) => process.stdout.write(String(d).split("\n").map(prefix).join("")));
+  child.stderr.on("data", (d) => process.stderr.write(String(d).split("\n").map(prefix).join("")));
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} exited (${signal ?? code}); stopping the demo.`);
+      stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+};
+
+let stopping = false;
+function stop(code = 0) {
+  stopping = true;
+  for (const child of children) child.kill("SIGTERM");
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+
+start("simulator", bin("tsx"), ["simulator/serve.ts"], { SIM_PORT: String(SIM_PORT), SIM_LATENCY_MS });
+start("worker", bin("wrangler"), [
+  "dev",
+  "--port",
+  String(PORT),
+  "--ip",
+  "127.0.0.1",
+  "--var",
+  `CLOUDFLARE_API_BASE_URL:http://127.0.0.1:${SIM_PORT}/client/v4`,
+  "--test-scheduled",
+  "--show-interactive-dev-session=false",
+]);
+
+// 4. Tell the user what to do once the Worker answers.
+const base = `http://127.0.0.1:${PORT}`;
+const deadline = Date.now() + 60_000;
+(async function announce() {
+  for (;;) {
+    try {
+      const r = await fetch(`${base}/health`);
+      if (r.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      console.error("The Worker did not start within 60 s; see the [worker] lines above.");
+      return stop(1);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  console.log(`
+Cloudflare connector demo is running.
+  API        ${base}/v1   (admin token: ${adminToken})
+  Docs       ${base}/docs
+  Simulator  http://127.0.0.1:${SIM_PORT}/client/v4 (demo organizations and tokens listed above)
+  Cron       curl "${base}/__scheduled?cron=*/15+*+*+*+*"
+Follow the walkthrough in README.md. Ctrl-C stops everything.
+`);
+})();
