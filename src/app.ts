@@ -2,14 +2,16 @@
  * The Hono app: open routes (/health, /openapi.json, /docs), the /v1 middleware chain, every
  * resource's routes, and the one place where failures become HTTP responses.
  */
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
+import { registerAccountRoutes } from "./http/accounts";
 import { registerAdminRoutes } from "./http/admin";
 import type { HonoEnv } from "./http/context";
 import { docsPage } from "./http/docs";
 import { registerIntegrationRoutes } from "./http/integrations";
 import { parseJsonBody, requireAuth, requireConfig } from "./http/middleware";
+import { jsonContent } from "./http/schemas";
 import { registerSyncRoutes } from "./http/syncs";
 import { AppError, ERROR_STATUS, type ErrorCode, type ErrorDetail, errorBody } from "./lib/errors";
 import { log } from "./lib/log";
@@ -36,11 +38,22 @@ export function createApp() {
     },
   });
 
-  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/health",
+      tags: ["Meta"],
+      summary: "Liveness check (no auth; reveals nothing about configuration or data)",
+      security: [],
+      responses: { 200: jsonContent(z.object({ status: z.literal("ok") }), "The Worker is up") },
+    }),
+    (c) => c.json({ status: "ok" as const }, 200),
+  );
 
   app.use("/v1/*", requireConfig, requireAuth, parseJsonBody);
   registerIntegrationRoutes(app);
   registerSyncRoutes(app);
+  registerAccountRoutes(app);
   registerAdminRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
@@ -55,6 +68,23 @@ export function createApp() {
     security: [{ bearer: [] }],
   });
   app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
+  // The documentation routes document themselves too, so the document lists every route served.
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/openapi.json",
+    tags: ["Meta"],
+    summary: "This OpenAPI 3.1 document",
+    security: [],
+    responses: { 200: { description: "The OpenAPI document" } },
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/docs",
+    tags: ["Meta"],
+    summary: "The API reference rendered from /openapi.json",
+    security: [],
+    responses: { 200: { description: "HTML page" } },
+  });
 
   app.notFound(() => {
     throw new AppError("not_found", "No such route.");

@@ -93,6 +93,18 @@ export async function verifyToken(
   return page.ok ? ok(page.value.result) : page;
 }
 
+async function verifyAccountToken(
+  client: CloudflareClient,
+  accountId: string,
+): Promise<Result<TokenVerification, Failure>> {
+  const verified = await verifyToken(client, "account", accountId);
+  if (verified.ok) return verified;
+  if (isAuthFailure(verified.error)) {
+    return err(invalidToken("it is not a valid, active API token for this account"));
+  }
+  return err(transportFailure(verified.error));
+}
+
 function checkVerification(v: TokenVerification): Failure | null {
   if (v.status === "active") return null;
   return invalidToken(`the token is ${v.status}`);
@@ -127,27 +139,27 @@ export async function checkConnection(
     }
     // else: unprefixed token refused by the user endpoint; may still be account-owned.
   }
+  // Account known up front: verify there first, so an expired, disabled or foreign account token
+  // is reported as such (GET /accounts/{id} would refuse it like a missing permission).
+  if (kind !== "user" && input.accountId) {
+    const verified = await verifyAccountToken(client, input.accountId);
+    if (!verified.ok) return verified;
+    kind = "account";
+    verification = verified.value;
+  }
   if (verification) {
     const bad = checkVerification(verification);
     if (bad) return err(bad);
   }
 
+  // Here an unprefixed token has no accountId: /accounts refusing it (401/403) already reads as
+  // an invalid token, and its other answers (1001 "pass accountId", no such name) are accurate.
   const account = await resolveAccount(client, input, kind ?? "account");
-  if (!account.ok) {
-    // An unprefixed token that neither verify endpoint nor /accounts accepts is just invalid.
-    if (kind === null && account.error.code !== "cloudflare_unavailable") {
-      return err(invalidToken("it is not a valid, active API token"));
-    }
-    return account;
-  }
+  if (!account.ok) return account;
 
-  if (kind !== "user") {
-    const verified = await verifyToken(client, "account", account.value.id);
-    if (!verified.ok) {
-      if (isAuthFailure(verified.error))
-        return err(invalidToken("it is not a valid, active API token for this account"));
-      return err(transportFailure(verified.error));
-    }
+  if (kind !== "user" && verification === null) {
+    const verified = await verifyAccountToken(client, account.value.id);
+    if (!verified.ok) return verified;
     kind = "account";
     verification = verified.value;
     const bad = checkVerification(verification);

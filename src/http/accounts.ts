@@ -1,0 +1,292 @@
+/**
+ * User account routes (SPEC §3 "User accounts"): one integration's list and the list across all
+ * integrations, with filters, opaque keyset cursors, and a streamed CSV of the whole filtered list.
+ */
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { csvRow } from "../lib/csv";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { AppError } from "../lib/errors";
+import { type AccountFilters, type AccountPosition, listAccounts, type UserAccount } from "../store/accounts";
+import { getIntegrationRow } from "../store/integrations";
+import type { HonoEnv } from "./context";
+import { commonErrors, IdParam, jsonContent } from "./schemas";
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 500;
+/** Rows per D1 query while streaming CSV: large pages, few round trips, bounded memory. */
+const CSV_PAGE = 500;
+
+const bool = (name: string) =>
+  z
+    .enum(["true", "false"], { message: `${name} must be true or false` })
+    .transform((v) => v === "true")
+    .optional();
+
+const filterQuery = {
+  status: z.enum(["accepted", "pending"], { message: "must be accepted or pending" }).optional(),
+  twoFactor: bool("twoFactor").openapi({
+    description: "true: 2FA enabled; false: not enabled, or Cloudflare does not say (its default is false)",
+  }),
+  role: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(120)
+    .optional()
+    .openapi({
+      description: "Role name or policy permission-group name, case-insensitive",
+      example: "Administrator",
+    }),
+  q: z
+    .string()
+    .min(1, "must not be empty")
+    .max(200)
+    .optional()
+    .openapi({
+      description: "Case-insensitive substring of email or name (% and _ are literal)",
+      example: "jane",
+    }),
+  includeRemoved: bool("includeRemoved").openapi({ description: "Include members no longer in Cloudflare" }),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_LIMIT}`)
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= MAX_LIMIT, `must be a whole number from 1 to ${MAX_LIMIT}`)
+    .optional()
+    .openapi({ example: "100" }),
+  cursor: z.string().max(1024).optional().openapi({ description: "nextCursor of the previous page" }),
+  format: z.enum(["json", "csv"], { message: "must be json or csv" }).optional(),
+};
+
+const IntegrationAccountsQuery = z.object(filterQuery);
+const AllAccountsQuery = z.object({
+  ...filterQuery,
+  integrationId: z.string().min(1).max(64).optional(),
+});
+
+const RoleSchema = z.object({ id: z.string(), name: z.string() });
+export const UserAccountSchema = z
+  .object({
+    id: z.string(),
+    integrationId: z.string(),
+    userId: z.string().nullable(),
+    email: z.string(),
+    firstName: z.string().nullable(),
+    lastName: z.string().nullable(),
+    name: z.string().nullable(),
+    status: z.string(),
+    roles: z.array(RoleSchema),
+    policies: z.array(z.unknown()),
+    twoFactorEnabled: z.boolean().nullable(),
+    firstSeenAt: z.string(),
+    lastSeenAt: z.string(),
+    removedAt: z.string().nullable(),
+  })
+  .openapi("UserAccount", {
+    example: {
+      id: "4536bcfad5faccb111b47003c79917fa",
+      integrationId: "5b0c7c8e-2f0e-4d8e-9f57-1c7f9b1e2a33",
+      userId: "023e105f4ecef8ad9ca31a8372d0c353",
+      email: "jane@example.com",
+      firstName: "Jane",
+      lastName: "Doe",
+      name: "Jane Doe",
+      status: "accepted",
+      roles: [{ id: "3536bcfad5faccb999b47003c79917fb", name: "Administrator" }],
+      policies: [],
+      twoFactorEnabled: true,
+      firstSeenAt: "2026-11-01T10:00:00.000Z",
+      lastSeenAt: "2026-11-29T10:00:01.870Z",
+      removedAt: null,
+    },
+  });
+
+const AccountPage = z.object({ data: z.array(UserAccountSchema), nextCursor: z.string().nullable() });
+
+const listResponses = {
+  200: {
+    description: "A page of user accounts (JSON), or the whole filtered list (CSV)",
+    content: {
+      "application/json": { schema: AccountPage },
+      "text/csv": { schema: z.string().openapi({ example: "integration_id,id,user_id,email,…\r\n" }) },
+    },
+  },
+  ...commonErrors,
+};
+
+const badCursor = () =>
+  new AppError("validation_failed", "cursor: was not issued by this API for this query", [
+    { path: "cursor", message: "was not issued by this API for this query" },
+  ]);
+
+const CSV_HEADER = [
+  "integration_id",
+  "id",
+  "user_id",
+  "email",
+  "first_name",
+  "last_name",
+  "name",
+  "status",
+  "roles",
+  "policies",
+  "two_factor_enabled",
+  "first_seen_at",
+  "last_seen_at",
+  "removed_at",
+];
+
+/** "allow: Zone Read, DNS Read" per policy, "; " between policies. */
+function policySummary(policies: unknown[]): string {
+  return policies
+    .map((p) => {
+      const policy = p as { access?: string; permission_groups?: { name?: string; id?: string }[] | null };
+      const groups = (policy.permission_groups ?? []).map((g) => g.name ?? g.id ?? "?").join(", ");
+      return `${policy.access ?? "allow"}: ${groups}`;
+    })
+    .join("; ");
+}
+
+function csvRecord(a: UserAccount): string {
+  return csvRow([
+    a.integrationId,
+    a.id,
+    a.userId,
+    a.email,
+    a.firstName,
+    a.lastName,
+    a.name,
+    a.status,
+    a.roles.map((r) => r.name).join("; "),
+    policySummary(a.policies),
+    a.twoFactorEnabled === null ? "" : String(a.twoFactorEnabled),
+    a.firstSeenAt,
+    a.lastSeenAt,
+    a.removedAt,
+  ]);
+}
+
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 60) || "integration";
+
+/** Streams every account matching `filters`, a D1 page at a time. */
+function csvResponse(db: D1Database, filters: AccountFilters, fileName: string): Response {
+  const encoder = new TextEncoder();
+  let after: AccountPosition | null = null;
+  let headerSent = false;
+  let done = false;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!headerSent) {
+        headerSent = true;
+        controller.enqueue(encoder.encode(csvRow(CSV_HEADER)));
+        return;
+      }
+      if (done) return controller.close();
+      const page = await listAccounts(db, filters, after, CSV_PAGE);
+      controller.enqueue(encoder.encode(page.accounts.map(csvRecord).join("")));
+      after = page.last;
+      if (!page.more) done = true;
+    },
+  });
+  return new Response(body, {
+    headers: {
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="${fileName}"`,
+      "Cache-Control": "no-store",
+    },
+  });
+}
+
+async function respond(
+  c: Context<HonoEnv>,
+  filters: AccountFilters,
+  query: { limit?: number; cursor?: string; format?: "json" | "csv" },
+  fileLabel: string,
+) {
+  const wantsCsv =
+    query.format === "csv" ||
+    (query.format === undefined && /\btext\/csv\b/.test(c.req.header("Accept") ?? ""));
+  if (wantsCsv) {
+    const date = new Date().toISOString().slice(0, 10);
+    return csvResponse(c.env.DB, filters, `cloudflare-accounts-${slug(fileLabel)}-${date}.csv`);
+  }
+  const secret = c.get("config").adminToken;
+  const scope = JSON.stringify(["accounts", filters]);
+  let after: AccountPosition | null = null;
+  if (query.cursor !== undefined) {
+    const position = await decodeCursor(secret, scope, query.cursor);
+    if (!position || position.length !== 3 || !position.every((p) => typeof p === "string"))
+      throw badCursor();
+    after = position as AccountPosition;
+  }
+  const page = await listAccounts(c.env.DB, filters, after, query.limit ?? DEFAULT_LIMIT);
+  const nextCursor = page.more && page.last ? await encodeCursor(secret, scope, page.last) : null;
+  return c.json({ data: page.accounts, nextCursor }, 200);
+}
+
+const filtersOf = (
+  q: z.infer<typeof IntegrationAccountsQuery>,
+  integrationId: string | null,
+): AccountFilters => ({
+  integrationId,
+  status: q.status ?? null,
+  twoFactor: q.twoFactor ?? null,
+  role: q.role ?? null,
+  q: q.q ?? null,
+  includeRemoved: q.includeRemoved ?? false,
+});
+
+export function registerAccountRoutes(app: OpenAPIHono<HonoEnv>) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/integrations/{id}/accounts",
+      tags: ["User accounts"],
+      summary: "List one integration's user accounts",
+      description:
+        "Ordered by email (binary), then id. Follow `nextCursor` until null. `format=csv` or `Accept: text/csv` returns the whole filtered list as CSV.",
+      request: { params: IdParam, query: IntegrationAccountsQuery },
+      responses: listResponses,
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const integration = await getIntegrationRow(c.env.DB, id);
+      if (!integration) throw new AppError("not_found", "No integration with this id.");
+      const query = c.req.valid("query");
+      return respond(c, filtersOf(query, id), query, integration.label);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/accounts",
+      tags: ["User accounts"],
+      summary: "List user accounts across all integrations",
+      description:
+        "Ordered by email (binary), then id, then integration id. Same filters as the per-integration list, plus `integrationId`.",
+      request: { query: AllAccountsQuery },
+      responses: listResponses,
+    }),
+    async (c) => {
+      const query = c.req.valid("query");
+      let fileLabel = "all";
+      if (query.integrationId !== undefined) {
+        const integration = await getIntegrationRow(c.env.DB, query.integrationId);
+        if (!integration) {
+          throw new AppError("validation_failed", "integrationId: no integration with this id", [
+            { path: "integrationId", message: "no integration with this id" },
+          ]);
+        }
+        fileLabel = integration.label;
+      }
+      return respond(c, filtersOf(query, query.integrationId ?? null), query, fileLabel);
+    },
+  );
+}
