@@ -15,8 +15,10 @@ CREATE TABLE integrations (
   token_expires_at TEXT,
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
-  -- Latest SyncRun (any status) and the finish time of the latest successful one.
+  -- Latest SyncRun (any status). A new run is created only while this one is finished, in the
+  -- same transaction that points here, so an integration never has two queued or running runs.
   last_sync_id TEXT,
+  -- Finish time of the latest successful sync.
   last_successful_sync_at TEXT,
   -- Current (not removed) user accounts, kept by each successful sync's batch.
   account_count INTEGER NOT NULL DEFAULT 0
@@ -71,9 +73,6 @@ CREATE TABLE sync_runs (
   attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX sync_runs_by_integration ON sync_runs (integration_id, queued_at DESC, id DESC);
--- At most one queued or running run per integration: the database, not a read-then-write, decides.
-CREATE UNIQUE INDEX sync_runs_one_active ON sync_runs (integration_id) WHERE status IN ('queued', 'running');
-CREATE INDEX sync_runs_active ON sync_runs (status, queued_at) WHERE status IN ('queued', 'running');
 CREATE INDEX sync_runs_age ON sync_runs (queued_at);
 
 -- Change history, oldest first by seq.

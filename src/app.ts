@@ -18,12 +18,23 @@ import { log } from "./lib/log";
 
 export const API_VERSION = "1.0.0";
 
-/** zod issues → one `details` entry per failing field, and a readable summary message. */
+/** zod issues → one `details` entry per failing field (its first problem), and a readable summary. */
 export function validationError(error: ZodError, where: "body" | "query" | "path"): AppError {
-  const details: ErrorDetail[] = error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.join(".") : where,
-    message: issue.message,
-  }));
+  const details: ErrorDetail[] = [];
+  const seen = new Set<string>();
+  const add = (path: string, message: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    details.push({ path, message });
+  };
+  for (const issue of error.issues) {
+    const base = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) add(base ? `${base}.${key}` : key, "is not a known field");
+    } else {
+      add(base || where, issue.message);
+    }
+  }
   const message = details.map((d) => `${d.path}: ${d.message}`).join("; ");
   return new AppError("validation_failed", message, details);
 }

@@ -28,25 +28,14 @@ const filterQuery = {
   twoFactor: bool("twoFactor").openapi({
     description: "true: 2FA enabled; false: not enabled, or Cloudflare does not say (its default is false)",
   }),
-  role: z
-    .string()
-    .trim()
-    .min(1, "must not be empty")
-    .max(120)
-    .optional()
-    .openapi({
-      description: "Role name or policy permission-group name, case-insensitive",
-      example: "Administrator",
-    }),
-  q: z
-    .string()
-    .min(1, "must not be empty")
-    .max(200)
-    .optional()
-    .openapi({
-      description: "Case-insensitive substring of email or name (% and _ are literal)",
-      example: "jane",
-    }),
+  role: z.string().trim().min(1, "must not be empty").max(120).optional().openapi({
+    description: "Role name or policy permission-group name, case-insensitive",
+    example: "Administrator",
+  }),
+  q: z.string().min(1, "must not be empty").max(200).optional().openapi({
+    description: "Case-insensitive substring of email or name (% and _ are literal)",
+    example: "jane",
+  }),
   includeRemoved: bool("includeRemoved").openapi({ description: "Include members no longer in Cloudflare" }),
   limit: z
     .string()

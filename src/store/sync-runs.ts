@@ -68,26 +68,6 @@ export function syncRunFromRow(row: SyncRunRow): SyncRun {
   };
 }
 
-/** A queued run row plus the statement that makes it the integration's latest. */
-export function insertQueuedRunStatements(
-  db: D1Database,
-  run: { id: string; integrationId: string; trigger: SyncTrigger; queuedAt: string },
-): D1PreparedStatement[] {
-  return [
-    db
-      .prepare(
-        "INSERT INTO sync_runs (id, integration_id, trigger, status, queued_at) VALUES (?, ?, ?, 'queued', ?)",
-      )
-      .bind(run.id, run.integrationId, run.trigger, run.queuedAt),
-    db.prepare("UPDATE integrations SET last_sync_id = ? WHERE id = ?").bind(run.id, run.integrationId),
-  ];
-}
-
-/** True when a D1 error is the "one queued or running run per integration" index refusing a second. */
-export function isActiveRunConflict(e: unknown): boolean {
-  return e instanceof Error && /UNIQUE constraint failed: sync_runs\.integration_id/.test(e.message);
-}
-
 export async function getSyncRun(db: D1Database, id: string): Promise<SyncRun | null> {
   const row = await db.prepare("SELECT * FROM sync_runs WHERE id = ?").bind(id).first<SyncRunRow>();
   return row ? syncRunFromRow(row) : null;
@@ -118,8 +98,8 @@ export async function takeLease(
   leaseToken: string,
   now: number,
   leaseMs: number,
-): Promise<SyncTrigger | null> {
-  const row = await db
+): Promise<{ trigger: SyncTrigger; rowsWritten: number } | null> {
+  const result = await db
     .prepare(
       `UPDATE sync_runs
           SET status = 'running', started_at = COALESCE(started_at, ?), lease_token = ?, lease_until = ?,
@@ -128,8 +108,9 @@ export async function takeLease(
         RETURNING trigger`,
     )
     .bind(new Date(now).toISOString(), leaseToken, now + leaseMs, runId, now)
-    .first<{ trigger: SyncTrigger }>();
-  return row?.trigger ?? null;
+    .run<{ trigger: SyncTrigger }>();
+  const row = result.results[0];
+  return row ? { trigger: row.trigger, rowsWritten: result.meta.rows_written ?? 0 } : null;
 }
 
 /** Gives the run back to the queue (long Retry-After): queued again, lease released. */

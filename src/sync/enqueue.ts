@@ -1,7 +1,8 @@
 /**
  * Starting syncs: a queued SyncRun row per integration, then one queue message per run
- * (SPEC §4). The partial unique index on sync_runs makes "already queued or running" a database
- * decision, so a cron tick and a manual request racing for one integration create one run.
+ * (SPEC §4). "Already queued or running" is decided inside one D1 transaction (the run is
+ * created only if the integration's latest run has finished), so a cron tick and a manual
+ * request racing for one integration create one run.
  */
 import { nowIso } from "../lib/time";
 import type { SyncTrigger } from "../store/sync-runs";
@@ -40,18 +41,22 @@ export async function enqueueSyncs(
     const queuedAt = nowIso();
     const runs = chunk.map((integrationId) => ({ runId: crypto.randomUUID(), integrationId, queuedAt }));
     const statements = runs.flatMap((run) => [
-      // OR IGNORE: the one-active-run index refuses a second run; RETURNING tells which got in.
+      // Claim: point the integration at the new run only if its latest run has finished.
       db
         .prepare(
-          `INSERT OR IGNORE INTO sync_runs (id, integration_id, trigger, status, queued_at)
-           SELECT ?, id, ?, 'queued', ? FROM integrations WHERE id = ? RETURNING id`,
-        )
-        .bind(run.runId, trigger, run.queuedAt, run.integrationId),
-      db
-        .prepare(
-          "UPDATE integrations SET last_sync_id = ?1 WHERE id = ?2 AND EXISTS (SELECT 1 FROM sync_runs WHERE id = ?1)",
+          `UPDATE integrations SET last_sync_id = ?1
+            WHERE id = ?2 AND NOT EXISTS (
+              SELECT 1 FROM sync_runs r WHERE r.id = integrations.last_sync_id AND r.status IN ('queued', 'running'))
+           RETURNING id`,
         )
         .bind(run.runId, run.integrationId),
+      // Create the run only where the claim succeeded.
+      db
+        .prepare(
+          `INSERT INTO sync_runs (id, integration_id, trigger, status, queued_at)
+           SELECT ?1, ?2, ?3, 'queued', ?4 WHERE EXISTS (SELECT 1 FROM integrations WHERE id = ?2 AND last_sync_id = ?1)`,
+        )
+        .bind(run.runId, run.integrationId, trigger, run.queuedAt),
     ]);
     const results = await db.batch<{ id: string }>(statements);
     const created = runs.filter((_, index) => (results[index * 2]?.results.length ?? 0) > 0);

@@ -42,8 +42,8 @@ export async function runSync(deps: RunDeps, message: SyncMessage, attempt: numb
   const { db } = deps;
   const started = Date.now();
   const leaseToken = crypto.randomUUID();
-  const trigger = await takeLease(db, message.runId, leaseToken, started, LEASE_MS);
-  if (!trigger) {
+  const lease = await takeLease(db, message.runId, leaseToken, started, LEASE_MS);
+  if (!lease) {
     const run = await getSyncRunRow(db, message.runId);
     // Finished, deleted with its integration, or redelivered after it ended: nothing to do.
     if (!run || run.status === "succeeded" || run.status === "failed") return { kind: "done" };
@@ -52,6 +52,7 @@ export async function runSync(deps: RunDeps, message: SyncMessage, attempt: numb
     return { kind: "retry", delaySeconds };
   }
 
+  const trigger = lease.trigger;
   const integration = await getIntegrationRow(db, message.integrationId);
   let apiRequests = 0;
   let pages = 0;
@@ -129,8 +130,11 @@ export async function runSync(deps: RunDeps, message: SyncMessage, attempt: numb
     apiRequests,
     enforceTwoFactor: account.ok ? (account.value.result.settings?.enforce_twofactor ?? null) : null,
   });
+  // D1 rows written by this run (lease + result), reported so write costs stay visible.
+  let rowsWritten = lease.rowsWritten;
   try {
-    await db.batch(statements);
+    const results = await db.batch(statements);
+    for (const r of results) rowsWritten += r.meta.rows_written ?? 0;
   } catch (e) {
     if (isLeaseLost(e)) {
       logRun(message, trigger, started, { status: "superseded", apiRequests, pages });
@@ -152,6 +156,7 @@ export async function runSync(deps: RunDeps, message: SyncMessage, attempt: numb
     status: "succeeded",
     apiRequests,
     pages,
+    rowsWritten,
     counts: {
       seen: listing.value.members.length,
       added: diff.added.length + diff.restored.length,
