@@ -10,7 +10,7 @@ import { AppError } from "../lib/errors";
 import { type AccountFilters, type AccountPosition, listAccounts, type UserAccount } from "../store/accounts";
 import { getIntegrationRow } from "../store/integrations";
 import type { HonoEnv } from "./context";
-import { commonErrors, IdParam, jsonContent } from "./schemas";
+import { commonErrors, IdParam } from "./schemas";
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 500;
@@ -210,8 +210,7 @@ async function respond(
   let after: AccountPosition | null = null;
   if (query.cursor !== undefined) {
     const position = await decodeCursor(secret, scope, query.cursor);
-    if (!position || position.length !== 3 || !position.every((p) => typeof p === "string"))
-      throw badCursor();
+    if (position?.length !== 3 || !position.every((p) => typeof p === "string")) throw badCursor();
     after = position as AccountPosition;
   }
   const page = await listAccounts(c.env.DB, filters, after, query.limit ?? DEFAULT_LIMIT);
