@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Prints EXPLAIN QUERY PLAN for the main read and sync queries against a fresh local D1 with the
+// project's migrations, as Markdown (pasted into docs/storage.md). Usage: node scripts/query-plans.mjs
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const state = mkdtempSync(join(tmpdir(), "connector-plans-"));
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+const run = (args) => {
+  const r = spawnSync(wrangler, args, { cwd: root, env, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr || r.stdout);
+  return r.stdout;
+};
+
+const SELECT = `SELECT ua.*, i.last_successful_sync_at FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id`;
+const queries = {
+  "Account list, one integration, page 1": `${SELECT} WHERE ua.integration_id = 'i' AND ua.removed_at IS NULL ORDER BY ua.email, ua.id LIMIT 101`,
+  "Account list, one integration, page n (keyset)": `${SELECT} WHERE ua.integration_id = 'i' AND ua.removed_at IS NULL AND (ua.email, ua.id) > ('e', 'm') ORDER BY ua.email, ua.id LIMIT 101`,
+  "Account list, status=pending, page n": `${SELECT} WHERE ua.integration_id = 'i' AND ua.removed_at IS NULL AND ua.status = 'pending' AND (ua.email, ua.id) > ('e', 'm') ORDER BY ua.email, ua.id LIMIT 101`,
+  "Account list, twoFactor=true": `${SELECT} WHERE ua.integration_id = 'i' AND ua.removed_at IS NULL AND ua.two_factor_enabled = 1 ORDER BY ua.email, ua.id LIMIT 101`,
+  "Account list with status, twoFactor, role and q": `${SELECT} WHERE ua.integration_id = 'i' AND ua.removed_at IS NULL AND ua.status = 'pending' AND ua.two_factor_enabled IS NOT 1 AND instr(ua.access_names, 'x') > 0 AND (instr(lower(ua.email), 'q') > 0 OR instr(lower(ifnull(ua.first_name, '') || ' ' || ifnull(ua.last_name, '')), 'q') > 0) ORDER BY ua.email, ua.id LIMIT 101`,
+  "Account list, all integrations, page n": `${SELECT} WHERE ua.removed_at IS NULL AND (ua.email, ua.id, ua.integration_id) > ('e', 'm', 'i') ORDER BY ua.email, ua.id, ua.integration_id LIMIT 101`,
+  "Sync: stored list for the diff": `SELECT id, email FROM user_accounts WHERE integration_id = 'i'`,
+  "Sync: claim a run (enqueue)": `UPDATE integrations SET last_sync_id = 'r' WHERE id = 'i' AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.id = integrations.last_sync_id AND r.status IN ('queued', 'running'))`,
+  "Events feed page": `SELECT * FROM events WHERE integration_id = 'i' AND occurred_at >= '2026' AND (occurred_at, seq) > ('2026', 0) ORDER BY occurred_at, seq LIMIT 101`,
+  "Sync runs, newest first": `SELECT * FROM sync_runs WHERE integration_id = 'i' ORDER BY queued_at DESC, id DESC LIMIT 100`,
+};
+
+try {
+  run(["d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
+  for (const [title, sql] of Object.entries(queries)) {
+    const out = JSON.parse(
+      run([
+        "d1",
+        "execute",
+        "DB",
+        "--local",
+        "--persist-to",
+        state,
+        "--json",
+        "--command",
+        `EXPLAIN QUERY PLAN ${sql}`,
+      ]),
+    );
+    console.log(`**${title}**\n\`\`\`\n${out[0].results.map((r) => r.detail).join("\n")}\n\`\`\`\n`);
+  }
+} finally {
+  rmSync(state, { recursive: true, force: true });
+}
