@@ -124,6 +124,36 @@ describe("queue consumer", () => {
   });
 });
 
+describe("races", () => {
+  it("lets exactly one run write when a cron tick, a manual sync and a redelivery race", async () => {
+    const account = await setupAccount({ generateMembers: 40 });
+    const { integration } = await connectAndSync(account);
+    await sim.addMembers(account.accountId, [
+      {
+        id: "e".repeat(32),
+        email: "race@example.com",
+        status: "pending",
+        user: { email: "race@example.com" },
+      },
+    ]);
+    const [, manualA, manualB] = await Promise.all([
+      tick(),
+      api("POST", `/v1/integrations/${integration.id}/sync`),
+      api("POST", `/v1/integrations/${integration.id}/sync`),
+    ]);
+    const runs = (await api("GET", `/v1/integrations/${integration.id}/syncs`)).body.data;
+    // One new run in all: whichever of the three got there first; the others were refused.
+    expect(runs).toHaveLength(2);
+    const winner = runs[0];
+    expect([manualA.status, manualB.status].filter((s) => s === 202).length).toBeLessThanOrEqual(1);
+    // The live queue delivers it; a duplicate delivery races it.
+    await deliver(winner.id, integration.id, 2);
+    expect(await waitForRun(winner.id)).toMatchObject({ status: "succeeded" });
+    const added = (await storedEvents(integration.id)).filter((e) => e.account_id === "e".repeat(32));
+    expect(added).toHaveLength(1);
+  });
+});
+
 describe("cron", () => {
   it("queues a sync for each enabled integration and none for a disabled one", async () => {
     const on = await connectAndSync(await setupAccount({ generateMembers: 4 }), "On");
