@@ -26,6 +26,8 @@ export default defineConfig(async () => {
         },
       }),
     ],
+    // The same zod stand-in as the deployed bundle (wrangler.jsonc "alias"), so tests run what ships.
+    resolve: { alias: [{ find: /^zod$/, replacement: path.join(import.meta.dirname, "build/zod.mjs") }] },
     test: {
       setupFiles: ["./test/setup.ts"],
       testTimeout: 60_000,
