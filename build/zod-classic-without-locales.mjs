@@ -1,4 +1,4 @@
-// Generated from zod/v4/classic/external.js (zod 4.6.7) without its `locales` export; see build/zod.mjs.
+// Generated from zod/v4/classic/external.js (zod 4.6.7) without `locales` and `fromJSONSchema`; see build/zod.mjs.
 export * as core from "./zod-core-without-locales.mjs";
 export * from "../node_modules/zod/v4/classic/schemas.js";
 export * from "../node_modules/zod/v4/classic/checks.js";
@@ -7,7 +7,6 @@ export * from "../node_modules/zod/v4/classic/parse.js";
 export * from "../node_modules/zod/v4/classic/compat.js";
 export { globalRegistry, registry, config, memoizer, $output, $input, $brand, clone, regexes, treeifyError, prettifyError, formatError, flattenError, TimePrecision, util, NEVER, INVALID, toZod, compile, withParser, ZodCompileAsyncError, ZodCompileUnsupportedError, getDiscriminatedOption, } from "./zod-core-without-locales.mjs";
 export { toJSONSchema } from "../node_modules/zod/v4/core/json-schema-processors.js";
-export { fromJSONSchema } from "../node_modules/zod/v4/classic/from-json-schema.js";
 export { deepPartial } from "../node_modules/zod/v4/classic/deep-partial.js";
 // Types and values both, from one module — re-exporting the types from core would collide.
 export { input, output } from "../node_modules/zod/v4/classic/in-out.js";
