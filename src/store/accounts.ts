@@ -4,6 +4,7 @@
  * written during a walk are neither skipped nor repeated.
  */
 import { displayName, type Role } from "../sync/member";
+import { memberFromRow, type UserAccountRow } from "./user-accounts";
 
 export interface AccountFilters {
   integrationId: string | null;
@@ -34,41 +35,29 @@ export interface UserAccount {
   removedAt: string | null;
 }
 
-interface Row {
-  integration_id: string;
-  id: string;
-  user_id: string | null;
-  email: string;
-  first_name: string | null;
-  last_name: string | null;
-  status: string;
-  roles: string;
-  policies: string;
-  two_factor_enabled: number | null;
-  first_seen_at: string;
-  last_seen_at: string;
-  removed_at: string | null;
-  integration_last_success: string | null;
-}
+type Row = UserAccountRow & { integration_last_success: string | null };
 
+/** In SPEC §3 field order, so the JSON reads like the contract. */
 function fromRow(r: Row): UserAccount {
+  const m = memberFromRow(r);
+  const removedAt = m.removedAt;
   return {
-    id: r.id,
+    id: m.id,
     integrationId: r.integration_id,
-    userId: r.user_id,
-    email: r.email,
-    firstName: r.first_name,
-    lastName: r.last_name,
-    name: displayName({ firstName: r.first_name, lastName: r.last_name }),
-    status: r.status,
-    roles: JSON.parse(r.roles),
-    policies: JSON.parse(r.policies),
-    twoFactorEnabled: r.two_factor_enabled === null ? null : r.two_factor_enabled === 1,
+    userId: m.userId,
+    email: m.email,
+    firstName: m.firstName,
+    lastName: m.lastName,
+    name: displayName(m),
+    status: m.status,
+    roles: m.roles,
+    policies: m.policies,
+    twoFactorEnabled: m.twoFactorEnabled,
     firstSeenAt: r.first_seen_at,
     // Current members were seen by the integration's latest successful sync (derived, so an
     // unchanged member costs no write); removed ones keep the time they were last listed.
-    lastSeenAt: r.removed_at === null ? (r.integration_last_success ?? r.last_seen_at) : r.last_seen_at,
-    removedAt: r.removed_at,
+    lastSeenAt: removedAt === null ? (r.integration_last_success ?? r.last_seen_at) : r.last_seen_at,
+    removedAt,
   };
 }
 

@@ -12,7 +12,9 @@ import { accessNames, type Member } from "../sync/member";
  */
 export const ROWS_PER_STATEMENT = 500;
 
-interface AccountRow {
+/** A `user_accounts` row as D1 returns it. */
+export interface UserAccountRow {
+  integration_id: string;
   id: string;
   user_id: string | null;
   email: string;
@@ -22,19 +24,16 @@ interface AccountRow {
   roles: string;
   policies: string;
   two_factor_enabled: number | null;
+  first_seen_at: string;
+  last_seen_at: string;
   removed_at: string | null;
 }
 
-/** Every stored row of the integration, removed ones included (a returning member is restored). */
-export async function loadStoredAccounts(db: D1Database, integrationId: string): Promise<StoredAccount[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT id, user_id, email, first_name, last_name, status, roles, policies, two_factor_enabled, removed_at
-         FROM user_accounts WHERE integration_id = ?`,
-    )
-    .bind(integrationId)
-    .all<AccountRow>();
-  return results.map((r) => ({
+/** The stored member fields of a row, decoded (JSON columns parsed, 0/1 to booleans). */
+export function memberFromRow(
+  r: Omit<UserAccountRow, "integration_id" | "first_seen_at" | "last_seen_at">,
+): StoredAccount {
+  return {
     id: r.id,
     userId: r.user_id,
     email: r.email,
@@ -45,7 +44,19 @@ export async function loadStoredAccounts(db: D1Database, integrationId: string):
     policies: JSON.parse(r.policies),
     twoFactorEnabled: r.two_factor_enabled === null ? null : r.two_factor_enabled === 1,
     removedAt: r.removed_at,
-  }));
+  };
+}
+
+/** Every stored row of the integration, removed ones included (a returning member is restored). */
+export async function loadStoredAccounts(db: D1Database, integrationId: string): Promise<StoredAccount[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, user_id, email, first_name, last_name, status, roles, policies, two_factor_enabled, removed_at
+         FROM user_accounts WHERE integration_id = ?`,
+    )
+    .bind(integrationId)
+    .all<Parameters<typeof memberFromRow>[0]>();
+  return results.map(memberFromRow);
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
