@@ -105,8 +105,13 @@ export function createApp() {
     if (e instanceof AppError) {
       return c.json(errorBody(e.code, e.message, e.details), e.status);
     }
-    if (e instanceof HTTPException && e.status === 400) {
-      return c.json(errorBody("invalid_json", "The request body is not valid JSON."), 400);
+    // The body validator refuses bodies it cannot read as JSON (malformed, or a media type it
+    // does not accept) before our handlers run; both are the client's invalid_json.
+    if (e instanceof HTTPException && (e.status === 400 || e.status === 415)) {
+      return c.json(
+        errorBody("invalid_json", "Send the body as JSON with Content-Type: application/json."),
+        400,
+      );
     }
     // Unexpected: log what happened (never request bodies or headers), answer without details.
     log("error", "unhandled_error", {

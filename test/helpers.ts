@@ -21,16 +21,15 @@ export interface ApiResponse<T = any> {
   text: string;
 }
 
-export async function api<T = any>(
-  method: string,
-  path: string,
-  options: {
-    body?: unknown;
-    token?: string | null;
-    headers?: Record<string, string>;
-    rawBody?: BodyInit;
-  } = {},
-): Promise<ApiResponse<T>> {
+export interface RequestOptions {
+  body?: unknown;
+  token?: string | null;
+  headers?: Record<string, string>;
+  rawBody?: BodyInit;
+}
+
+/** A request as a client sends it: admin token by default, JSON body when `body` is given. */
+export function buildRequest(method: string, path: string, options: RequestOptions = {}): Request {
   const headers: Record<string, string> = { ...options.headers };
   const token = options.token === undefined ? ADMIN : options.token;
   if (token !== null) headers.Authorization = `Bearer ${token}`;
@@ -39,9 +38,11 @@ export async function api<T = any>(
     body = JSON.stringify(options.body);
     headers["Content-Type"] ??= "application/json";
   }
-  const response = await exports.default.fetch(
-    new Request(`https://connector.test${path}`, { method, headers, body }),
-  );
+  return new Request(`https://connector.test${path}`, { method, headers, body });
+}
+
+/** Reads a response (recording its body for leak checks), parsing JSON where it is JSON. */
+export async function readResponse<T = any>(response: Response): Promise<ApiResponse<T>> {
   const text = await response.text();
   seenBodies.push(text);
   let parsed: any = text;
@@ -51,6 +52,14 @@ export async function api<T = any>(
     // CSV, HTML: keep the text
   }
   return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
+export async function api<T = any>(
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<ApiResponse<T>> {
+  return readResponse<T>(await exports.default.fetch(buildRequest(method, path, options)));
 }
 
 /** Asserts the SPEC §3 error shape and code, returning the error for further checks. */

@@ -14,7 +14,7 @@ import { expect } from "vitest";
 import worker from "../src/index";
 import type { SyncMessage } from "../src/sync/enqueue";
 import { TEST_SECRETS } from "./constants";
-import { ADMIN, type ApiResponse, seenBodies } from "./helpers";
+import { type ApiResponse, buildRequest, type RequestOptions, readResponse } from "./helpers";
 
 /** The two keys of the test keyring, each as a one-entry ENCRYPTION_KEYS value. */
 export const [KEY_K2, KEY_K1] = TEST_SECRETS.ENCRYPTION_KEYS.split(",") as [string, string];
@@ -47,29 +47,12 @@ export async function callWorker<T = any>(
   overrides: EnvOverrides,
   method: string,
   path: string,
-  options: { body?: unknown; token?: string | null; headers?: Record<string, string> } = {},
+  options: RequestOptions = {},
 ): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { ...options.headers };
-  const token = options.token === undefined ? ADMIN : options.token;
-  if (token !== null) headers.Authorization = `Bearer ${token}`;
-  let body: string | undefined;
-  if (options.body !== undefined) {
-    body = JSON.stringify(options.body);
-    headers["Content-Type"] ??= "application/json";
-  }
   const ctx = createExecutionContext();
-  const request = new Request(`https://connector.test${path}`, { method, headers, body });
-  const response = await worker.fetch(request, modifiedEnv(overrides), ctx);
+  const response = await worker.fetch(buildRequest(method, path, options), modifiedEnv(overrides), ctx);
   await waitOnExecutionContext(ctx);
-  const text = await response.text();
-  seenBodies.push(text);
-  let parsed: any = text;
-  try {
-    parsed = text === "" ? null : JSON.parse(text);
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: response.status, headers: response.headers, body: parsed as T, text };
+  return readResponse<T>(response);
 }
 
 /** A stand-in SYNC_QUEUE that keeps the messages instead of delivering them to the consumer. */

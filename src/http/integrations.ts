@@ -24,12 +24,17 @@ import { deleteCredential, putCredential } from "../vault/credentials";
 import type { HonoEnv } from "./context";
 import { commonErrors, connectErrors, IdParam, IntegrationSchema, jsonContent } from "./schemas";
 
-const label = z
-  .string()
-  .trim()
-  .min(1, "must not be empty")
-  .max(100, "must be at most 100 characters")
-  .openapi({ example: "Production" });
+/** Text an admin typed: well-formed Unicode, no control characters (they break logs, CSV and UIs). */
+const text = (max: number, maxMessage: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(max, maxMessage)
+    .refine((s) => s.isWellFormed(), "must be valid Unicode text")
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), "must not contain control characters");
+
+const label = text(100, "must be at most 100 characters").openapi({ example: "Production" });
 
 /** Cloudflare tokens are 40 characters (plus a 5-character prefix on newer ones). */
 const apiToken = z
@@ -43,15 +48,13 @@ const apiToken = z
 const CreateIntegrationBody = z
   .strictObject({
     label,
-    organizationName: z
-      .string()
-      .trim()
-      .min(1, "must not be empty")
-      .max(100, "must be at most 100 characters (Cloudflare's limit for account names)")
-      .openapi({
-        example: "Acme Corp",
-        description: "The account name as the Cloudflare dashboard shows it.",
-      }),
+    organizationName: text(
+      100,
+      "must be at most 100 characters (Cloudflare's limit for account names)",
+    ).openapi({
+      example: "Acme Corp",
+      description: "The account name as the Cloudflare dashboard shows it.",
+    }),
     apiToken,
     accountId: z
       .string()
