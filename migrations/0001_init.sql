@@ -75,17 +75,17 @@ CREATE TABLE sync_runs (
 CREATE INDEX sync_runs_by_integration ON sync_runs (integration_id, queued_at DESC, id DESC);
 CREATE INDEX sync_runs_age ON sync_runs (queued_at);
 
--- Change history, oldest first by seq.
+-- Change history. Clustered by feed order (integration, time, position in its run's batch) with
+-- no secondary index: an event costs D1 one row write, and the feed is one primary-key range.
 CREATE TABLE events (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
   integration_id TEXT NOT NULL REFERENCES integrations (id) ON DELETE CASCADE,
+  occurred_at TEXT NOT NULL,
+  ordinal INTEGER NOT NULL DEFAULT 0,
+  id TEXT NOT NULL,
   type TEXT NOT NULL CHECK (type IN ('account.added', 'account.updated', 'account.removed', 'account.restored')),
   account_id TEXT NOT NULL,
   email TEXT NOT NULL,
   changes TEXT,
   sync_id TEXT NOT NULL,
-  occurred_at TEXT NOT NULL
-);
-CREATE INDEX events_feed ON events (integration_id, occurred_at, seq);
-CREATE INDEX events_age ON events (occurred_at);
+  PRIMARY KEY (integration_id, occurred_at, ordinal)
+) WITHOUT ROWID;

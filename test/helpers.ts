@@ -232,7 +232,9 @@ export async function storedAccounts(integrationId: string) {
 }
 
 export async function storedEvents(integrationId: string) {
-  const { results } = await env.DB.prepare("SELECT * FROM events WHERE integration_id = ? ORDER BY seq")
+  const { results } = await env.DB.prepare(
+    "SELECT * FROM events WHERE integration_id = ? ORDER BY occurred_at, ordinal",
+  )
     .bind(integrationId)
     .all<Record<string, any>>();
   return results;

@@ -192,18 +192,24 @@ function csvResponse(db: D1Database, filters: AccountFilters, fileName: string):
   });
 }
 
+/**
+ * Answers a list request. `fileLabel` names the CSV file; it is looked up only when needed, and
+ * `ensureExists` only when a page comes back empty: the list query joins integrations, so any
+ * row already proves the integration exists, and the hot path costs one D1 query.
+ */
 async function respond(
   c: Context<HonoEnv>,
   filters: AccountFilters,
   query: { limit?: number; cursor?: string; format?: "json" | "csv" },
-  fileLabel: string,
+  fileLabel: () => Promise<string>,
+  ensureExists: () => Promise<void>,
 ) {
   const wantsCsv =
     query.format === "csv" ||
     (query.format === undefined && /\btext\/csv\b/.test(c.req.header("Accept") ?? ""));
   if (wantsCsv) {
     const date = new Date().toISOString().slice(0, 10);
-    return csvResponse(c.env.DB, filters, `cloudflare-accounts-${slug(fileLabel)}-${date}.csv`);
+    return csvResponse(c.env.DB, filters, `cloudflare-accounts-${slug(await fileLabel())}-${date}.csv`);
   }
   const secret = c.get("config").adminToken;
   const scope = JSON.stringify(["accounts", filters]);
@@ -214,6 +220,7 @@ async function respond(
     after = position as AccountPosition;
   }
   const page = await listAccounts(c.env.DB, filters, after, query.limit ?? DEFAULT_LIMIT);
+  if (page.accounts.length === 0) await ensureExists();
   const nextCursor = page.more && page.last ? await encodeCursor(secret, scope, page.last) : null;
   return c.json({ data: page.accounts, nextCursor }, 200);
 }
@@ -244,10 +251,19 @@ export function registerAccountRoutes(app: OpenAPIHono<HonoEnv>) {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const integration = await getIntegrationRow(c.env.DB, id);
-      if (!integration) throw new AppError("not_found", "No integration with this id.");
       const query = c.req.valid("query");
-      return respond(c, filtersOf(query, id), query, integration.label);
+      const integration = async () => {
+        const row = await getIntegrationRow(c.env.DB, id);
+        if (!row) throw new AppError("not_found", "No integration with this id.");
+        return row;
+      };
+      return respond(
+        c,
+        filtersOf(query, id),
+        query,
+        async () => (await integration()).label,
+        async () => void (await integration()),
+      );
     },
   );
 
@@ -264,17 +280,23 @@ export function registerAccountRoutes(app: OpenAPIHono<HonoEnv>) {
     }),
     async (c) => {
       const query = c.req.valid("query");
-      let fileLabel = "all";
-      if (query.integrationId !== undefined) {
-        const integration = await getIntegrationRow(c.env.DB, query.integrationId);
-        if (!integration) {
+      const integrationId = query.integrationId;
+      const integration = async () => {
+        const row = integrationId === undefined ? null : await getIntegrationRow(c.env.DB, integrationId);
+        if (integrationId !== undefined && !row) {
           throw new AppError("validation_failed", "integrationId: no integration with this id", [
             { path: "integrationId", message: "no integration with this id" },
           ]);
         }
-        fileLabel = integration.label;
-      }
-      return respond(c, filtersOf(query, query.integrationId ?? null), query, fileLabel);
+        return row;
+      };
+      return respond(
+        c,
+        filtersOf(query, integrationId ?? null),
+        query,
+        async () => (await integration())?.label ?? "all",
+        async () => void (await integration()),
+      );
     },
   );
 }

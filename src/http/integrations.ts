@@ -24,6 +24,12 @@ import { deleteCredential, putCredential } from "../vault/credentials";
 import type { HonoEnv } from "./context";
 import { commonErrors, connectErrors, IdParam, IntegrationSchema, jsonContent } from "./schemas";
 
+/** C0 controls and DEL. */
+const isControlCharacter = (ch: string) => {
+  const code = ch.codePointAt(0) ?? 0;
+  return code < 0x20 || code === 0x7f;
+};
+
 /** Text an admin typed: well-formed Unicode, no control characters (they break logs, CSV and UIs). */
 const text = (max: number, maxMessage: string) =>
   z
@@ -32,7 +38,7 @@ const text = (max: number, maxMessage: string) =>
     .min(1, "must not be empty")
     .max(max, maxMessage)
     .refine((s) => s.isWellFormed(), "must be valid Unicode text")
-    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), "must not contain control characters");
+    .refine((s) => ![...s].some(isControlCharacter), "must not contain control characters");
 
 const label = text(100, "must be at most 100 characters").openapi({ example: "Production" });
 

@@ -69,6 +69,8 @@ export const parseJsonBody = createMiddleware<HonoEnv>(async (c, next) => {
   const declared = Number(c.req.header("Content-Length") ?? "0");
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const text = await readCapped(c.req.raw, MAX_BODY_BYTES);
+  // Hand the already-read text to Hono's body cache so validators never read the used stream.
+  (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
   if (text.trim() === "") return next();
   const type = c.req.header("Content-Type") ?? "";
   if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
@@ -79,8 +81,6 @@ export const parseJsonBody = createMiddleware<HonoEnv>(async (c, next) => {
   } catch {
     throw new AppError("invalid_json", "The request body is not valid JSON.");
   }
-  // Hand the already-read text to Hono's body cache so validators do not read the stream again.
-  (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(text);
   await next();
 });
 

@@ -1,8 +1,11 @@
-/** SQL for change events (SPEC §3 "Change events"): the feed, oldest first, keyset-paged by seq. */
+/**
+ * SQL for change events (SPEC §3 "Change events"): the feed, oldest first, keyset-paged on the
+ * table's primary key (integration, occurredAt, ordinal).
+ */
 
 export type EventType = "account.added" | "account.updated" | "account.removed" | "account.restored";
 
-/** Keyset position in the feed: (occurredAt, seq) of the last event served. */
+/** Keyset position in the feed: (occurredAt, ordinal) of the last event served. */
 export type EventPosition = [string, number];
 
 export interface ChangeEvent {
@@ -16,7 +19,7 @@ export interface ChangeEvent {
 }
 
 interface EventRow {
-  seq: number;
+  ordinal: number;
   id: string;
   type: EventType;
   account_id: string;
@@ -36,8 +39,8 @@ export async function listEvents(
   const { results } = await db
     .prepare(
       `SELECT * FROM events
-        WHERE integration_id = ? AND occurred_at >= ? AND (occurred_at, seq) > (?, ?)
-        ORDER BY occurred_at, seq LIMIT ?`,
+        WHERE integration_id = ? AND occurred_at >= ? AND (occurred_at, ordinal) > (?, ?)
+        ORDER BY occurred_at, ordinal LIMIT ?`,
     )
     .bind(integrationId, since ?? "", after?.[0] ?? "", after?.[1] ?? 0, limit + 1)
     .all<EventRow>();
@@ -53,7 +56,7 @@ export async function listEvents(
       syncId: r.sync_id,
       occurredAt: r.occurred_at,
     })),
-    last: page.length > 0 ? [page[page.length - 1]!.occurred_at, page[page.length - 1]!.seq] : null,
+    last: page.length > 0 ? [page[page.length - 1]!.occurred_at, page[page.length - 1]!.ordinal] : null,
     more,
   };
 }

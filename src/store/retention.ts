@@ -27,8 +27,13 @@ export async function pruneHistory(db: D1Database, cutoffIso: string): Promise<P
             LIMIT ?2)`,
       )
       .bind(cutoffIso, PRUNE_BATCH),
+    // One primary-key range per integration: events have no index on time alone.
     events: db
-      .prepare("DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE occurred_at < ?1 LIMIT ?2)")
+      .prepare(
+        `DELETE FROM events WHERE (integration_id, occurred_at, ordinal) IN (
+           SELECT e.integration_id, e.occurred_at, e.ordinal
+             FROM integrations i JOIN events e ON e.integration_id = i.id AND e.occurred_at < ?1 LIMIT ?2)`,
+      )
       .bind(cutoffIso, PRUNE_BATCH),
     userAccounts: db
       .prepare(
