@@ -27,7 +27,8 @@ const queries = {
   "Account list, all integrations, page n": `${SELECT} WHERE ua.removed_at IS NULL AND (ua.email, ua.id, ua.integration_id) > ('e', 'm', 'i') ORDER BY ua.email, ua.id, ua.integration_id LIMIT 101`,
   "Sync: stored list for the diff": `SELECT id, email FROM user_accounts WHERE integration_id = 'i'`,
   "Sync: claim a run (enqueue)": `UPDATE integrations SET last_sync_id = 'r' WHERE id = 'i' AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.id = integrations.last_sync_id AND r.status IN ('queued', 'running'))`,
-  "Events feed page": `SELECT * FROM events WHERE integration_id = 'i' AND occurred_at >= '2026' AND (occurred_at, seq) > ('2026', 0) ORDER BY occurred_at, seq LIMIT 101`,
+  "Events feed page": `SELECT * FROM events WHERE integration_id = 'i' AND occurred_at >= '2026' AND (occurred_at, ordinal) > ('2026', 0) ORDER BY occurred_at, ordinal LIMIT 101`,
+  "Retention: old events": `DELETE FROM events WHERE (integration_id, occurred_at, ordinal) IN (SELECT e.integration_id, e.occurred_at, e.ordinal FROM integrations i CROSS JOIN events e ON e.integration_id = i.id AND e.occurred_at < '2025' LIMIT 1000)`,
   "Sync runs, newest first": `SELECT * FROM sync_runs WHERE integration_id = 'i' ORDER BY queued_at DESC, id DESC LIMIT 100`,
 };
 

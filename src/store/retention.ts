@@ -32,7 +32,7 @@ export async function pruneHistory(db: D1Database, cutoffIso: string): Promise<P
       .prepare(
         `DELETE FROM events WHERE (integration_id, occurred_at, ordinal) IN (
            SELECT e.integration_id, e.occurred_at, e.ordinal
-             FROM integrations i JOIN events e ON e.integration_id = i.id AND e.occurred_at < ?1 LIMIT ?2)`,
+             FROM integrations i CROSS JOIN events e ON e.integration_id = i.id AND e.occurred_at < ?1 LIMIT ?2)`,
       )
       .bind(cutoffIso, PRUNE_BATCH),
     userAccounts: db
