@@ -113,6 +113,14 @@ export async function takeLease(
   return row ? { trigger: row.trigger, rowsWritten: result.meta.rows_written ?? 0 } : null;
 }
 
+/** Lets another delivery take the run at once (this attempt is giving up unexpectedly). */
+export async function releaseLease(db: D1Database, runId: string, leaseToken: string): Promise<void> {
+  await db
+    .prepare("UPDATE sync_runs SET lease_until = 0 WHERE id = ? AND lease_token = ? AND status = 'running'")
+    .bind(runId, leaseToken)
+    .run();
+}
+
 /** Gives the run back to the queue (long Retry-After): queued again, lease released. */
 export async function requeueRun(db: D1Database, runId: string, leaseToken: string, apiRequests: number) {
   await db

@@ -12,7 +12,14 @@ import { type Failure, failure } from "../lib/errors";
 import { log } from "../lib/log";
 import { nowIso } from "../lib/time";
 import { getIntegrationRow, type IntegrationRow } from "../store/integrations";
-import { failRun, getSyncRunRow, requeueRun, type SyncTrigger, takeLease } from "../store/sync-runs";
+import {
+  failRun,
+  getSyncRunRow,
+  releaseLease,
+  requeueRun,
+  type SyncTrigger,
+  takeLease,
+} from "../store/sync-runs";
 import { isLeaseLost, loadStoredAccounts, syncWriteStatements } from "../store/user-accounts";
 import { getCredential } from "../vault/credentials";
 import { diffMembers } from "./diff";
@@ -51,8 +58,36 @@ export async function runSync(deps: RunDeps, message: SyncMessage, attempt: numb
     const delaySeconds = Math.max(1, Math.ceil(((run.lease_until ?? started) - started) / 1000));
     return { kind: "retry", delaySeconds };
   }
+  try {
+    return await runLeased(deps, message, attempt, {
+      token: leaseToken,
+      trigger: lease.trigger,
+      rowsWritten: lease.rowsWritten,
+      started,
+    });
+  } catch (e) {
+    // Unexpected (D1 unreachable while recording the outcome, say): give the lease back so the
+    // queue's redelivery can run the sync again at once instead of waiting out LEASE_MS.
+    await releaseLease(db, message.runId, leaseToken).catch(() => undefined);
+    throw e;
+  }
+}
 
-  const trigger = lease.trigger;
+interface HeldLease {
+  token: string;
+  trigger: SyncTrigger;
+  rowsWritten: number;
+  started: number;
+}
+
+async function runLeased(
+  deps: RunDeps,
+  message: SyncMessage,
+  attempt: number,
+  lease: HeldLease,
+): Promise<RunOutcome> {
+  const { db } = deps;
+  const { token: leaseToken, trigger, started } = lease;
   const integration = await getIntegrationRow(db, message.integrationId);
   let apiRequests = 0;
   let pages = 0;
