@@ -16,43 +16,59 @@ export const PAGE_CONCURRENCY = 5;
 /** Cloudflare: 1,200 requests per 5 minutes per token, shared with anything else using it. */
 export const TOKEN_BUDGET_REQUESTS = 1200;
 export const TOKEN_BUDGET_WINDOW_MS = 5 * 60_000;
-/** One sync may spend at most half the token's budget in any window. */
+/** One sync may spend at most half the token's budget in any 5-minute window. */
 export const SYNC_BUDGET_SHARE = 0.5;
+/**
+ * The share as a token bucket: a burst of half the share, refilled at half the share per window,
+ * so no window ever sees more than the share (burst + refill). 300 requests at once, then 1/s.
+ */
+export const PACER_BURST = Math.floor((TOKEN_BUDGET_REQUESTS * SYNC_BUDGET_SHARE) / 2);
+export const PACER_RATE_PER_MS = PACER_BURST / TOKEN_BUDGET_WINDOW_MS;
 /** When Cloudflare says fewer than this many requests remain, slow down and leave them to others. */
 export const RATELIMIT_RESERVE = 50;
 /** Longest pause taken inside an invocation to respect the budget; longer ends the attempt. */
 export const MAX_PACING_WAIT_MS = 10_000;
+/**
+ * Longest a sync may spend paced. Queue consumers get 15 minutes of wall time; a listing that
+ * would need longer than this under the pacer cannot finish in one invocation.
+ */
+export const MAX_PACED_LISTING_MS = 12 * 60_000;
+/** The largest account one sync can list: the burst plus what the refill allows in MAX_PACED_LISTING_MS. */
+export const MAX_PAGES_PER_SYNC = PACER_BURST + Math.floor(MAX_PACED_LISTING_MS * PACER_RATE_PER_MS);
 /** Without total_count the listing stops on a short page; this bounds a misbehaving API. */
-export const MAX_PAGES_WITHOUT_TOTAL = 2_000;
+export const MAX_PAGES_WITHOUT_TOTAL = MAX_PAGES_PER_SYNC;
 
 export type ListFailure =
   | ClientFailure
   | { kind: "inconsistent"; message: string }
-  | { kind: "budget"; retryAfterSeconds: number; message: string };
+  | { kind: "budget"; retryAfterSeconds: number; message: string }
+  | { kind: "too_large"; pages: number; members: number; message: string };
 
 export interface Listing {
   members: Member[];
   pages: number;
 }
 
-/** Spreads requests so one sync stays under its share of the token budget. */
+/** Spreads requests so one sync stays under its share of the token budget (a token bucket). */
 export class Pacer {
-  private readonly started = Date.now();
-  private sent = 0;
-  private readonly share = Math.floor(TOKEN_BUDGET_REQUESTS * SYNC_BUDGET_SHARE);
+  private tokens = PACER_BURST;
+  private last: number;
 
   constructor(
     private readonly client: CloudflareClient,
     private readonly wait: (ms: number) => Promise<void> = sleep,
-  ) {}
+    private readonly now: () => number = Date.now,
+  ) {
+    this.last = now();
+  }
 
   /** Resolves when the next request may go; a failure when the wait would be too long. */
   async acquire(): Promise<Result<void, ListFailure>> {
-    // Our own share: a burst of `share`, then refilled at share per window.
-    const elapsed = Date.now() - this.started;
-    const allowed = this.share + Math.floor((elapsed * this.share) / TOKEN_BUDGET_WINDOW_MS);
-    let waitMs = 0;
-    if (this.sent >= allowed) waitMs = Math.ceil(TOKEN_BUDGET_WINDOW_MS / this.share);
+    const now = this.now();
+    this.tokens = Math.min(PACER_BURST, this.tokens + (now - this.last) * PACER_RATE_PER_MS);
+    this.last = now;
+    // Below one token, wait for the refill; concurrent callers reserve tokens in turn (negative).
+    let waitMs = this.tokens >= 1 ? 0 : Math.ceil((1 - this.tokens) / PACER_RATE_PER_MS);
     // What Cloudflare says is left for the token as a whole.
     const rl = this.client.rateLimit;
     if (rl && rl.remaining <= RATELIMIT_RESERVE) {
@@ -67,7 +83,7 @@ export class Pacer {
         message: `this sync has used its share of the token's rate budget; continuing in ${retryAfterSeconds} s`,
       });
     }
-    this.sent++;
+    this.tokens -= 1;
     if (waitMs > 0) await this.wait(waitMs);
     return ok(undefined);
   }
@@ -115,6 +131,16 @@ export async function listAllMembers(
       pages.set(page, last);
     }
   } else {
+    // Too large to list within this sync's share of the budget in one invocation: say so now
+    // rather than spend the token's budget on an attempt that cannot finish.
+    if (totalPages > MAX_PAGES_PER_SYNC) {
+      return err({
+        kind: "too_large",
+        pages: totalPages,
+        members: totalCount ?? totalPages * MAX_PER_PAGE,
+        message: `the account has ${totalCount ?? "about " + totalPages * MAX_PER_PAGE} members (${totalPages} pages); one sync can list at most ${MAX_PAGES_PER_SYNC} pages within its share of the token's rate budget`,
+      });
+    }
     // SPEC §4 loop guard: a page count beyond what total_count allows is an error, not a walk.
     if (totalCount !== null && totalPages > Math.ceil(totalCount / MAX_PER_PAGE) + 1) {
       return err({

@@ -24,7 +24,7 @@ import { isLeaseLost, loadStoredAccounts, syncWriteStatements } from "../store/u
 import { getCredential } from "../vault/credentials";
 import { diffMembers } from "./diff";
 import type { SyncMessage } from "./enqueue";
-import { type ListFailure, listAllMembers, Pacer } from "./fetch-members";
+import { type ListFailure, listAllMembers, MAX_PAGES_PER_SYNC, Pacer } from "./fetch-members";
 
 /**
  * A run's lease outlives any invocation (queue consumers get 15 minutes of wall time), so two
@@ -215,6 +215,11 @@ async function classifyListFailure(
       return failure(
         "cloudflare_invalid_response",
         `Cloudflare's member listing for ${where} was inconsistent: ${f.message}. The next sync will try again.`,
+      );
+    case "too_large":
+      return failure(
+        "cloudflare_rate_limited",
+        `Cloudflare's member listing for ${where} is too large for one sync: ${f.message} (${MAX_PAGES_PER_SYNC * 50} members, half of the 1,200 requests per 5 minutes a token has). Nothing was changed.`,
       );
     case "budget":
     case "rate_limited":
