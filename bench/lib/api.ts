@@ -147,10 +147,10 @@ export class Bench {
   }
 
   /** The run's `sync_run` log line (durationMs, pages, rowsWritten). */
-  async runLog(runId: string): Promise<SyncRunLog> {
+  async runLog(runId: string, timeoutMs = 30_000): Promise<SyncRunLog> {
     const e = await this.workerLog.waitFor(
       (ev) => ev.event === "sync_run" && ev.runId === runId && ev.status !== "requeued",
-      30_000,
+      timeoutMs,
       `the sync_run log line of ${runId}`,
     );
     return e as unknown as SyncRunLog;

@@ -1,6 +1,6 @@
 /** What every bench section gets: options, the API driver and CPU meters for the two servers. */
 import type { Bench } from "./api";
-import { cpuMs, type LogTap, rssKiB, treeCpuMs, workerdPid } from "./processes";
+import { cpuMs, type LogTap, rssKiB, treeCpuMs, workerdPids } from "./processes";
 
 export interface BenchOptions {
   quick: boolean;
@@ -32,16 +32,14 @@ export class Context {
     private readonly simulatorPid: number,
   ) {}
 
-  /** CPU used so far by workerd (the Worker and local D1, queue and KV), in ms. */
+  /** CPU used so far by the workerd runtime of the Worker (with local D1, queue and KV), in ms. */
   workerCpuMs(): number {
-    const pid = workerdPid(this.wranglerPid);
-    return pid === null ? 0 : cpuMs(pid);
+    return workerdPids(this.wranglerPid, this.opts.workerPort).reduce((sum, pid) => sum + cpuMs(pid), 0);
   }
 
   /** Resident memory of workerd, in KiB. */
   workerRssKiB(): number {
-    const pid = workerdPid(this.wranglerPid);
-    return pid === null ? 0 : rssKiB(pid);
+    return workerdPids(this.wranglerPid, this.opts.workerPort).reduce((sum, pid) => sum + rssKiB(pid), 0);
   }
 
   /** Samples workerd's resident memory every 100 ms until stopped; returns the peak growth in MiB. */

@@ -365,10 +365,21 @@ export function treeCpuMs(root: number): number {
   return processTree(root).reduce((sum, pid) => sum + (readStat(pid)?.cpuMs ?? 0), 0);
 }
 
-/** The workerd process under a `wrangler dev` process: the runtime that runs the Worker and local D1. */
-export function workerdPid(wranglerPid: number): number | null {
-  for (const pid of processTree(wranglerPid)) if (readStat(pid)?.comm === "workerd") return pid;
-  return null;
+/**
+ * The workerd processes under a `wrangler dev` process that run the Worker (and local D1, KV and the
+ * queue): all of them except wrangler's proxy runtime, the one listening on the public port.
+ */
+export function workerdPids(wranglerPid: number, publicPort: number): number[] {
+  const runtimes = processTree(wranglerPid).filter((pid) => readStat(pid)?.comm === "workerd");
+  const isProxy = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`entry=127.0.0.1:${publicPort}`);
+    } catch {
+      return false;
+    }
+  };
+  const workers = runtimes.filter((pid) => !isProxy(pid));
+  return workers.length > 0 ? workers : runtimes;
 }
 
 export function cpuMs(pid: number): number {

@@ -85,7 +85,8 @@ export async function fanoutFigures(ctx: Context): Promise<{ figures: Figure[]; 
     return integration;
   });
   const fleet = new Set(integrations.map((i) => i.id));
-  const firstLogs = await Promise.all(integrations.map((i) => b.runLog(i.lastSync!.id)));
+  // The local queue runs one sync at a time, so the last first sync ends minutes after its creation.
+  const firstLogs = await Promise.all(integrations.map((i) => b.runLog(i.lastSync!.id, 30 * 60_000)));
   const firstMs = Date.now() - t0;
   const firstCpu = ctx.workerCpuMs() - cpu0;
   const size1 = await dbSize(ctx);
