@@ -9,7 +9,7 @@ import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { AppError } from "../lib/errors";
 import { type AccountFilters, type AccountPosition, listAccounts, type UserAccount } from "../store/accounts";
 import { getIntegrationRow } from "../store/integrations";
-import type { HonoEnv } from "./context";
+import { type HonoEnv, requireIntegration } from "./context";
 import { commonErrors, IdParam } from "./schemas";
 
 const DEFAULT_LIMIT = 100;
@@ -252,11 +252,7 @@ export function registerAccountRoutes(app: OpenAPIHono<HonoEnv>) {
     async (c) => {
       const { id } = c.req.valid("param");
       const query = c.req.valid("query");
-      const integration = async () => {
-        const row = await getIntegrationRow(c.env.DB, id);
-        if (!row) throw new AppError("not_found", "No integration with this id.");
-        return row;
-      };
+      const integration = () => requireIntegration(c.env.DB, id);
       return respond(
         c,
         filtersOf(query, id),

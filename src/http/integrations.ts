@@ -21,7 +21,7 @@ import {
 } from "../store/integrations";
 import { enqueueSyncs } from "../sync/enqueue";
 import { deleteCredential, putCredential } from "../vault/credentials";
-import type { HonoEnv } from "./context";
+import { type HonoEnv, requireIntegration } from "./context";
 import { commonErrors, connectErrors, IdParam, IntegrationSchema, jsonContent } from "./schemas";
 
 /** C0 controls and DEL. */
@@ -223,8 +223,7 @@ export function registerIntegrationRoutes(app: OpenAPIHono<HonoEnv>) {
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
       const config = c.get("config");
-      const row = await getIntegrationRow(c.env.DB, id);
-      if (!row) throw new AppError("not_found", "No integration with this id.");
+      const row = await requireIntegration(c.env.DB, id);
       const newLabel = body.label ?? row.label;
       if (body.label !== undefined) {
         const clash = await c.env.DB.prepare(
@@ -272,8 +271,7 @@ export function registerIntegrationRoutes(app: OpenAPIHono<HonoEnv>) {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const row = await getIntegrationRow(c.env.DB, id);
-      if (!row) throw new AppError("not_found", "No integration with this id.");
+      const row = await requireIntegration(c.env.DB, id);
       // Credential first: if the D1 delete then fails, a retry finds the row and finishes the job.
       await deleteCredential(c.env.CREDENTIALS, id);
       await deleteIntegration(c.env.DB, id);

@@ -6,10 +6,9 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { AppError } from "../lib/errors";
 import { type EventPosition, listEvents } from "../store/events";
-import { getIntegrationRow } from "../store/integrations";
 import { getSyncRun, listSyncRuns } from "../store/sync-runs";
 import { enqueueSyncs } from "../sync/enqueue";
-import type { HonoEnv } from "./context";
+import { type HonoEnv, requireIntegration } from "./context";
 import { commonErrors, IdParam, jsonContent, SyncRunSchema } from "./schemas";
 
 const limitParam = (max: number, fallback: number) =>
@@ -49,12 +48,6 @@ const EVENTS_MAX_LIMIT = 500;
 const EVENTS_DEFAULT_LIMIT = 100;
 const SYNCS_MAX_LIMIT = 500;
 const SYNCS_DEFAULT_LIMIT = 100;
-
-async function requireIntegration(db: D1Database, id: string) {
-  const row = await getIntegrationRow(db, id);
-  if (!row) throw new AppError("not_found", "No integration with this id.");
-  return row;
-}
 
 export function registerSyncRoutes(app: OpenAPIHono<HonoEnv>) {
   app.openapi(
