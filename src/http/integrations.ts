@@ -12,7 +12,6 @@ import { nowIso } from "../lib/time";
 import {
   deleteIntegration,
   getIntegration,
-  getIntegrationRow,
   type IntegrationRow,
   insertIntegrationStatement,
   isDuplicateLabel,
@@ -271,7 +270,7 @@ export function registerIntegrationRoutes(app: OpenAPIHono<HonoEnv>) {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const row = await requireIntegration(c.env.DB, id);
+      await requireIntegration(c.env.DB, id);
       // Credential first: if the D1 delete then fails, a retry finds the row and finishes the job.
       await deleteCredential(c.env.CREDENTIALS, id);
       await deleteIntegration(c.env.DB, id);
