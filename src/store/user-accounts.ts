@@ -4,7 +4,7 @@
  * any number of rows stays within D1's 100 bound parameters per statement.
  */
 import type { Changes, MemberDiff, StoredAccount } from "../sync/diff";
-import { accessNames, type Member } from "../sync/member";
+import { accessNames, type Member, type TrackedField } from "../sync/member";
 
 /**
  * Rows per bulk statement. D1 limits a statement to 100 KB of SQL (ours is short) and a value to
@@ -78,6 +78,13 @@ const toRow = (m: Member) => ({
   accessNames: accessNames(m),
 });
 
+/** Member fields stored in indexed columns, with the column and the key `toRow` gives them. */
+const INDEXED_COLUMNS = [
+  { field: "email", column: "email", json: "email" },
+  { field: "status", column: "status", json: "status" },
+  { field: "twoFactorEnabled", column: "two_factor_enabled", json: "twoFactor" },
+] as const satisfies readonly { field: TrackedField; column: string; json: keyof ReturnType<typeof toRow> }[];
+
 interface EventRow {
   id: string;
   type: string;
@@ -132,15 +139,8 @@ export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedSta
       ),
   ];
 
-  // Changed members whose indexed columns (email, status, 2FA) did not change are updated in
-  // place without naming those columns: D1 counts every index entry a statement rewrites.
-  const indexed = new Set(["email", "status", "twoFactorEnabled"]);
-  const touchesIndex = (u: { changes: Changes }) => Object.keys(u.changes).some((f) => indexed.has(f));
-  const upserts = [
-    ...diff.added,
-    ...diff.restored.map((r) => r.member),
-    ...diff.updated.filter(touchesIndex).map((u) => u.member),
-  ];
+  // New and restored members: one upsert (a restored row also leaves the removed_at index).
+  const upserts = [...diff.added, ...diff.restored.map((r) => r.member)];
   for (const chunk of chunks(upserts.map(toRow), ROWS_PER_STATEMENT)) {
     statements.push(
       db
@@ -161,20 +161,33 @@ export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedSta
         .bind(w.integrationId, w.finishedAt, JSON.stringify(chunk)),
     );
   }
-  const inPlace = diff.updated.filter((u) => !touchesIndex(u)).map((u) => toRow(u.member));
-  for (const chunk of chunks(inPlace, ROWS_PER_STATEMENT)) {
-    statements.push(
-      db
-        .prepare(
-          `UPDATE user_accounts
+
+  // Changed members are updated in place, and each statement names only the indexed columns its
+  // members changed: SQLite rewrites an index entry whenever its column is assigned, even to the
+  // same value, and D1 counts every index entry written. So updated members are grouped by which
+  // of email / status / 2FA changed (at most 8 groups; roles-only changes touch no index).
+  const groups = new Map<string, Member[]>();
+  for (const { member, changes } of diff.updated) {
+    const key = INDEXED_COLUMNS.filter((c) => c.field in changes)
+      .map((c) => c.field)
+      .join(",");
+    const group = groups.get(key);
+    if (group) group.push(member);
+    else groups.set(key, [member]);
+  }
+  for (const [key, members] of groups) {
+    const assigned = INDEXED_COLUMNS.filter((c) => key.split(",").includes(c.field)).map(
+      (c) => `, ${c.column} = j.value ->> '${c.json}'`,
+    );
+    const sql = `UPDATE user_accounts
               SET user_id = j.value ->> 'userId', first_name = j.value ->> 'firstName',
                   last_name = j.value ->> 'lastName', roles = j.value -> 'roles', policies = j.value -> 'policies',
-                  access_names = j.value ->> 'accessNames'
+                  access_names = j.value ->> 'accessNames'${assigned.join("")}
              FROM json_each(?2) AS j
-            WHERE user_accounts.integration_id = ?1 AND user_accounts.id = j.value ->> 'id'`,
-        )
-        .bind(w.integrationId, JSON.stringify(chunk)),
-    );
+            WHERE user_accounts.integration_id = ?1 AND user_accounts.id = j.value ->> 'id'`;
+    for (const chunk of chunks(members.map(toRow), ROWS_PER_STATEMENT)) {
+      statements.push(db.prepare(sql).bind(w.integrationId, JSON.stringify(chunk)));
+    }
   }
 
   for (const chunk of chunks(

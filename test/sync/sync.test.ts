@@ -177,6 +177,69 @@ describe("re-sync", () => {
     expect(after.body.accountCount).toBe(9);
   });
 
+  it("stores changed emails, statuses and 2FA flags exactly as a fresh connection would, filters included", async () => {
+    // Changes of indexed columns are written by statements that name only the columns that
+    // changed (see syncWriteStatements); every combination must still land in full.
+    const members = [...Array.from({ length: 12 }, (_, i) => rawMember(i + 1)), pendingInvite(60)];
+    const account = await setupAccount({ members });
+    const { integration } = await connectAndSync(account);
+    const id = (n: number) => rawMember(n).id;
+    await sim.patchMember(account.accountId, id(1), {
+      email: "zed1@example.com",
+      user: { email: "zed1@example.com" },
+    });
+    await sim.patchMember(account.accountId, id(2), { status: "pending" });
+    await sim.patchMember(account.accountId, id(3), { user: { two_factor_authentication_enabled: true } });
+    await sim.patchMember(account.accountId, id(4), {
+      email: "aaron4@example.com",
+      user: { email: "aaron4@example.com", two_factor_authentication_enabled: false },
+    });
+    await sim.patchMember(account.accountId, id(5), {
+      status: "pending",
+      user: { two_factor_authentication_enabled: null, last_name: "Changed" },
+    });
+    await sim.patchMember(account.accountId, id(6), {
+      email: "mid6@example.com",
+      status: "pending",
+      user: { email: "mid6@example.com", two_factor_authentication_enabled: true },
+      roles: [{ id: "r-billing", name: "Billing", description: "", permissions: {} }],
+    });
+    await sim.patchMember(account.accountId, pendingInvite(60).id, { status: "accepted" });
+    await sim.patchMember(account.accountId, id(7), { user: { first_name: "OnlyName" } });
+
+    const run = await syncNow(integration.id);
+    expect(run.counts).toMatchObject({ updated: 8, added: 0, removed: 0 });
+
+    const fresh = await connectAndSync(account, "Fresh copy");
+    const comparable = (rows: Record<string, any>[]) =>
+      rows.map(({ integration_id, first_seen_at, last_seen_at, ...rest }) => rest);
+    expect(comparable(await storedAccounts(integration.id))).toEqual(
+      comparable(await storedAccounts(fresh.integration.id)),
+    );
+
+    // The filters read the indexes the changes rewrote.
+    const emails = async (query: string) => {
+      const r = await api("GET", `/v1/integrations/${integration.id}/accounts?limit=100${query}`);
+      expect(r.status, r.text).toBe(200);
+      return r.body.data.map((a: any) => a.email);
+    };
+    const raw = (await sim.members(account.accountId)) as any[];
+    const expected = (keep: (m: any) => boolean) =>
+      raw
+        .filter(keep)
+        .map((m) => m.user?.email ?? m.email)
+        .sort();
+    expect(await emails("")).toEqual(expected(() => true));
+    expect(await emails("&status=pending")).toEqual(expected((m) => m.status === "pending"));
+    expect(await emails("&twoFactor=true")).toEqual(
+      expected((m) => m.user?.two_factor_authentication_enabled === true),
+    );
+    // twoFactor=false means "not known to have 2FA": unknown (null) counts.
+    expect(await emails("&twoFactor=false")).toEqual(
+      expected((m) => m.user?.two_factor_authentication_enabled !== true),
+    );
+  });
+
   it("restores a removed member who returns, counting them as added", async () => {
     const account = await setupAccount({ members: [rawMember(1), rawMember(2)] });
     const { integration } = await connectAndSync(account);
