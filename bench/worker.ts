@@ -95,11 +95,11 @@ async function dbSize(env: BenchEnv): Promise<Response> {
     `SELECT COUNT(*) AS n, AVG(length(id) + length(integration_id) + length(type) + length(account_id) + length(email)
             + ifnull(length(changes), 0) + length(sync_id) + length(occurred_at)) AS payload FROM events`,
   ).first<{ n: number; payload: number | null }>();
-  let indexes: { results: { tableName: string; name: string }[] } = { results: [] };
+  let indexes: { results: { tableName: string; name: string; sql: string | null }[] } = { results: [] };
   try {
     indexes = await env.DB.prepare(
-      "SELECT tbl_name AS tableName, name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('user_accounts', 'events')",
-    ).all<{ tableName: string; name: string }>();
+      "SELECT tbl_name AS tableName, name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('user_accounts', 'events')",
+    ).all<{ tableName: string; name: string; sql: string | null }>();
   } catch {
     // sqlite_master not readable: the note then goes without index names
   }

@@ -47,6 +47,8 @@ export interface ConnectedAccount {
   tokenKind: TokenKind;
   enforceTwoFactor: boolean | null;
   tokenExpiresAt: string | null;
+  /** Members Cloudflare reported for the account when probed (null if it gave no total). */
+  memberCount: number | null;
 }
 
 const invalidToken = (detail: string) =>
@@ -189,6 +191,7 @@ export async function checkConnection(
     tokenKind: kind ?? "account",
     enforceTwoFactor: account.value.settings?.enforce_twofactor ?? null,
     tokenExpiresAt: verification?.expires_on ?? null,
+    memberCount: probe.value.resultInfo?.total_count ?? null,
   });
 }
 

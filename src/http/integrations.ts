@@ -153,7 +153,8 @@ export function registerIntegrationRoutes(app: OpenAPIHono<HonoEnv>) {
         throw e;
       }
       try {
-        await enqueueSyncs(c.env.DB, c.env.SYNC_QUEUE, [id], "create");
+        const expected = new Map(account.memberCount === null ? [] : [[id, account.memberCount]]);
+        await enqueueSyncs(c.env.DB, c.env.SYNC_QUEUE, [id], "create", expected);
       } catch (e) {
         // The integration is saved; the next cron tick syncs it. Say so in the logs.
         log("warn", "first_sync_not_queued", {

@@ -11,6 +11,8 @@ import type { SyncTrigger } from "../store/sync-runs";
 export interface SyncMessage {
   runId: string;
   integrationId: string;
+  /** Members the account had when connected: lets a first sync request its first pages together. */
+  expectedMembers?: number;
 }
 
 /** Name of the dead-letter queue (wrangler.jsonc): its messages are runs that ran out of retries. */
@@ -34,6 +36,7 @@ export async function enqueueSyncs(
   queue: Queue<SyncMessage>,
   integrationIds: string[],
   trigger: SyncTrigger,
+  expectedMembers: ReadonlyMap<string, number> = new Map(),
 ): Promise<QueuedRun[]> {
   const queued: QueuedRun[] = [];
   for (let i = 0; i < integrationIds.length; i += QUEUE_SEND_BATCH_MAX) {
@@ -63,7 +66,12 @@ export async function enqueueSyncs(
     if (created.length === 0) continue;
     try {
       await queue.sendBatch(
-        created.map((run) => ({ body: { runId: run.runId, integrationId: run.integrationId } })),
+        created.map((run) => {
+          const expected = expectedMembers.get(run.integrationId);
+          const body: SyncMessage = { runId: run.runId, integrationId: run.integrationId };
+          if (expected !== undefined) body.expectedMembers = expected;
+          return { body };
+        }),
       );
     } catch (e) {
       // Without a message the runs would sit queued until abandoned; fail them now instead.

@@ -1,12 +1,13 @@
 /**
- * Lists every member of one account (SPEC §4 paging): page 1 first to learn the size, then the
- * remaining pages with bounded concurrency, paced under this sync's share of the token's rate
- * budget. Returns the complete, de-duplicated list or a failure — never a partial list.
+ * Lists every member of one account (SPEC §4 paging): page 1 to learn the size (together with the
+ * next few pages when the account's size is already known from its last sync or the connect
+ * check), then the remaining pages with bounded concurrency, paced under this sync's share of the
+ * token's rate budget. Returns the complete, de-duplicated list or a failure — never a partial list.
  */
 
 import { MAX_PER_PAGE, pagesFromResultInfo } from "../cloudflare/checks";
 import type { ClientFailure, CloudflareClient } from "../cloudflare/client";
-import { memberListSchema, type ResultInfo } from "../cloudflare/schemas";
+import { type CloudflareMember, memberListSchema, type ResultInfo } from "../cloudflare/schemas";
 import { err, ok, type Result } from "../lib/result";
 import { sleep } from "../lib/time";
 import { type Member, normalizeMember } from "./member";
@@ -89,10 +90,16 @@ export class Pacer {
   }
 }
 
+/**
+ * `expectedMembers` is what the account had last time (0 when unknown): that many pages, up to
+ * PAGE_CONCURRENCY, are requested together with page 1, which saves one Cloudflare round trip per
+ * sync. A shrunken account costs at most PAGE_CONCURRENCY - 1 requests for empty pages.
+ */
 export async function listAllMembers(
   client: CloudflareClient,
   accountId: string,
   pacer: Pacer,
+  expectedMembers = 0,
 ): Promise<Result<Listing, ListFailure>> {
   const path = `/accounts/${encodeURIComponent(accountId)}/members`;
   const fetchPage = async (page: number) => {
@@ -105,19 +112,26 @@ export async function listAllMembers(
     );
   };
 
-  const first = await fetchPage(1);
-  if (!first.ok) return first;
-  const pages = new Map([[1, first.value.result]]);
-  const infos: ResultInfo[] = first.value.resultInfo ? [first.value.resultInfo] : [];
-  const info = first.value.resultInfo;
+  const pages = new Map<number, CloudflareMember[]>();
+  const infos: ResultInfo[] = [];
+  // An account expected to be too large for one sync gets page 1 alone: the sync stops there.
+  const expectedPages = Math.ceil(expectedMembers / MAX_PER_PAGE);
+  const opening =
+    expectedPages > MAX_PAGES_PER_SYNC ? 1 : Math.min(PAGE_CONCURRENCY, Math.max(1, expectedPages));
+  const answers = await Promise.all(Array.from({ length: opening }, (_, i) => fetchPage(i + 1)));
+  for (const [i, answer] of answers.entries()) {
+    if (!answer.ok) return answer;
+    pages.set(i + 1, answer.value.result);
+    if (answer.value.resultInfo) infos.push(answer.value.resultInfo);
+  }
+  const info = answers[0]?.ok ? answers[0].value.resultInfo : null;
   const totalCount = typeof info?.total_count === "number" ? info.total_count : null;
   const totalPages = pagesFromResultInfo(info, MAX_PER_PAGE);
 
   if (totalPages === null) {
-    // No totals: walk until a short or empty page, guarded.
+    // No totals: walk until a short or empty page, guarded. Pages read past it hold nothing.
     let page = 1;
-    let last = first.value.result;
-    while (last.length >= MAX_PER_PAGE) {
+    while (pages.get(page)!.length >= MAX_PER_PAGE) {
       page++;
       if (page > MAX_PAGES_WITHOUT_TOTAL) {
         return err({
@@ -125,20 +139,22 @@ export async function listAllMembers(
           message: `member listing did not end after ${MAX_PAGES_WITHOUT_TOTAL} pages`,
         });
       }
+      if (pages.has(page)) continue;
       const next = await fetchPage(page);
       if (!next.ok) return next;
-      last = next.value.result;
-      pages.set(page, last);
+      pages.set(page, next.value.result);
     }
+    for (const read of pages.keys()) if (read > page) pages.delete(read);
   } else {
     // Too large to list within this sync's share of the budget in one invocation: say so now
     // rather than spend the token's budget on an attempt that cannot finish.
     if (totalPages > MAX_PAGES_PER_SYNC) {
+      const members = totalCount ?? totalPages * MAX_PER_PAGE;
       return err({
         kind: "too_large",
         pages: totalPages,
-        members: totalCount ?? totalPages * MAX_PER_PAGE,
-        message: `the account has ${totalCount ?? "about " + totalPages * MAX_PER_PAGE} members (${totalPages} pages); one sync can list at most ${MAX_PAGES_PER_SYNC} pages within its share of the token's rate budget`,
+        members,
+        message: `the account has ${totalCount === null ? "about " : ""}${members} members (${totalPages} pages); one sync can list at most ${MAX_PAGES_PER_SYNC} pages within its share of the token's rate budget`,
       });
     }
     // SPEC §4 loop guard: a page count beyond what total_count allows is an error, not a walk.
@@ -148,7 +164,7 @@ export async function listAllMembers(
         message: `Cloudflare reported ${totalPages} pages for ${totalCount} members`,
       });
     }
-    const queue = Array.from({ length: Math.max(0, totalPages - 1) }, (_, i) => i + 2);
+    const queue = Array.from({ length: totalPages }, (_, i) => i + 1).filter((page) => !pages.has(page));
     let failed: ListFailure | null = null;
     const worker = async () => {
       while (queue.length > 0 && !failed) {

@@ -129,7 +129,8 @@ async function runLeased(
     {},
     accountSchema,
   );
-  const listing = await listAllMembers(client, integration.account_id, pacer);
+  const expectedMembers = message.expectedMembers ?? integration.account_count;
+  const listing = await listAllMembers(client, integration.account_id, pacer, expectedMembers);
   const account = await accountRead;
   apiRequests = client.requests;
 
