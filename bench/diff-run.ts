@@ -7,6 +7,7 @@
 
 import { generateMembers } from "../simulator/members";
 import { memberListSchema } from "../src/cloudflare/schemas";
+import { memberFromRow } from "../src/store/member-row";
 import { diffMembers, type StoredAccount } from "../src/sync/diff";
 import { type Member, normalizeMember } from "../src/sync/member";
 
@@ -52,8 +53,22 @@ for (let r = 0; r < 3; r++) {
 const heapListing = heap();
 pages = [];
 const heapFetched = heap();
-// Stored accounts as loadStoredAccounts builds them: separate objects from JSON columns.
-const stored: StoredAccount[] = fetched.map((m) => ({ ...JSON.parse(JSON.stringify(m)), removedAt: null }));
+// Stored accounts as loadStoredAccounts builds them: D1 rows (JSON columns as text, as the sync
+// wrote them) through memberFromRow.
+const stored: StoredAccount[] = fetched.map((m) =>
+  memberFromRow({
+    id: m.id,
+    user_id: m.userId,
+    email: m.email,
+    first_name: m.firstName,
+    last_name: m.lastName,
+    status: m.status,
+    roles: JSON.stringify(m.roles),
+    policies: JSON.stringify(m.policies),
+    two_factor_enabled: m.twoFactorEnabled === null ? null : Number(m.twoFactorEnabled),
+    removed_at: null,
+  }),
+);
 const heapInputs = heap();
 
 // 1% changed: 80% updated, 10% removed, 10% new.

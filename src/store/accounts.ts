@@ -4,7 +4,7 @@
  * written during a walk are neither skipped nor repeated.
  */
 import { displayName, type Role } from "../sync/member";
-import { memberFromRow, type UserAccountRow } from "./user-accounts";
+import { memberFromRow, type UserAccountRow } from "./member-row";
 
 export interface AccountFilters {
   integrationId: string | null;

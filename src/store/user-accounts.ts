@@ -5,47 +5,13 @@
  */
 import type { Changes, MemberDiff, StoredAccount } from "../sync/diff";
 import { accessNames, type Member, type TrackedField } from "../sync/member";
+import { memberFromRow } from "./member-row";
 
 /**
  * Rows per bulk statement. D1 limits a statement to 100 KB of SQL (ours is short) and a value to
  * 2 MB; a member serialises to well under 2 KB, so 500 rows stay below 1 MB per bound value.
  */
 export const ROWS_PER_STATEMENT = 500;
-
-/** A `user_accounts` row as D1 returns it. */
-export interface UserAccountRow {
-  integration_id: string;
-  id: string;
-  user_id: string | null;
-  email: string;
-  first_name: string | null;
-  last_name: string | null;
-  status: string;
-  roles: string;
-  policies: string;
-  two_factor_enabled: number | null;
-  first_seen_at: string;
-  last_seen_at: string;
-  removed_at: string | null;
-}
-
-/** The stored member fields of a row, decoded (JSON columns parsed, 0/1 to booleans). */
-export function memberFromRow(
-  r: Omit<UserAccountRow, "integration_id" | "first_seen_at" | "last_seen_at">,
-): StoredAccount {
-  return {
-    id: r.id,
-    userId: r.user_id,
-    email: r.email,
-    firstName: r.first_name,
-    lastName: r.last_name,
-    status: r.status,
-    roles: JSON.parse(r.roles),
-    policies: JSON.parse(r.policies),
-    twoFactorEnabled: r.two_factor_enabled === null ? null : r.two_factor_enabled === 1,
-    removedAt: r.removed_at,
-  };
-}
 
 /** Every stored row of the integration, removed ones included (a returning member is restored). */
 export async function loadStoredAccounts(db: D1Database, integrationId: string): Promise<StoredAccount[]> {

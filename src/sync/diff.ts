@@ -7,6 +7,11 @@ import { type Member, TRACKED_FIELDS, type TrackedField } from "./member";
 
 export interface StoredAccount extends Member {
   removedAt: string | null;
+  /**
+   * roles and policies as D1 stored them (JSON text, written from the same canonical values), so
+   * an unchanged member is recognised by comparing text instead of decoding and re-encoding both.
+   */
+  storedJson?: { roles: string; policies: string };
 }
 
 export type Changes = Partial<Record<TrackedField, { from: unknown; to: unknown }>>;
@@ -25,10 +30,15 @@ export interface MemberDiff {
 const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
 
 /** Field-by-field changes from `before` to `after`; null when nothing tracked changed. */
-export function changesBetween(before: Member, after: Member): Changes | null {
+export function changesBetween(before: Member | StoredAccount, after: Member): Changes | null {
   const changes: Changes = {};
   let any = false;
+  const storedJson = "storedJson" in before ? before.storedJson : undefined;
   for (const field of TRACKED_FIELDS) {
+    // Equal text is equal data; different text may still be equal data (the slow path decides).
+    if ((field === "roles" || field === "policies") && storedJson?.[field] === JSON.stringify(after[field])) {
+      continue;
+    }
     if (!same(before[field], after[field])) {
       changes[field] = { from: before[field], to: after[field] };
       any = true;

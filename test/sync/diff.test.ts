@@ -78,6 +78,24 @@ describe("the pure member diff", () => {
     );
   });
 
+  it("finds the same changes whether stored JSON text is compared or the decoded values", () => {
+    // Rows from D1 carry their roles/policies JSON text; the diff compares text first and falls
+    // back to the values when the text differs (also when it differs only in spelling).
+    const spellings = [(v: unknown) => JSON.stringify(v), (v: unknown) => JSON.stringify(v, null, 1)];
+    fc.assert(
+      fc.property(storedArb, listArb, fc.constantFrom(0, 1), (stored, fetched, spelling) => {
+        const withText = stored.map((s) => ({
+          ...s,
+          storedJson: { roles: spellings[spelling]!(s.roles), policies: spellings[spelling]!(s.policies) },
+        }));
+        const diff = diffMembers(withText, fetched);
+        const removed = diff.removed.map(({ storedJson: _text, ...r }) => r);
+        expect({ ...diff, removed }).toEqual(diffMembers(stored, fetched));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("counts add up to what was listed", () => {
     fc.assert(
       fc.property(storedArb, listArb, (stored, fetched) => {

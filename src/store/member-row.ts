@@ -1,0 +1,53 @@
+/**
+ * A `user_accounts` row and its decoding into the member the diff compares. Free of D1 types so
+ * the Node benchmarks can use it too.
+ */
+import type { StoredAccount } from "../sync/diff";
+import type { Role } from "../sync/member";
+
+/** A `user_accounts` row as D1 returns it. */
+export interface UserAccountRow {
+  integration_id: string;
+  id: string;
+  user_id: string | null;
+  email: string;
+  first_name: string | null;
+  last_name: string | null;
+  status: string;
+  roles: string;
+  policies: string;
+  two_factor_enabled: number | null;
+  first_seen_at: string;
+  last_seen_at: string;
+  removed_at: string | null;
+}
+
+/**
+ * The stored member fields of a row, decoded (0/1 to booleans). The JSON columns are decoded on
+ * first use: a sync compares most members by their stored text and never needs the values.
+ */
+export function memberFromRow(
+  r: Omit<UserAccountRow, "integration_id" | "first_seen_at" | "last_seen_at">,
+): StoredAccount {
+  let roles: Role[] | undefined;
+  let policies: unknown[] | undefined;
+  return {
+    id: r.id,
+    userId: r.user_id,
+    email: r.email,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    status: r.status,
+    get roles() {
+      roles ??= JSON.parse(r.roles) as Role[];
+      return roles;
+    },
+    get policies() {
+      policies ??= JSON.parse(r.policies) as unknown[];
+      return policies;
+    },
+    twoFactorEnabled: r.two_factor_enabled === null ? null : r.two_factor_enabled === 1,
+    removedAt: r.removed_at,
+    storedJson: { roles: r.roles, policies: r.policies },
+  };
+}
