@@ -29,6 +29,8 @@ export interface UserAccountRow {
 export function memberFromRow(
   r: Omit<UserAccountRow, "integration_id" | "first_seen_at" | "last_seen_at">,
 ): StoredAccount {
+  // The getters close over the two texts only, not the row, which can then be collected.
+  const storedJson = { roles: r.roles, policies: r.policies };
   let roles: Role[] | undefined;
   let policies: unknown[] | undefined;
   return {
@@ -39,15 +41,15 @@ export function memberFromRow(
     lastName: r.last_name,
     status: r.status,
     get roles() {
-      roles ??= JSON.parse(r.roles) as Role[];
+      roles ??= JSON.parse(storedJson.roles) as Role[];
       return roles;
     },
     get policies() {
-      policies ??= JSON.parse(r.policies) as unknown[];
+      policies ??= JSON.parse(storedJson.policies) as unknown[];
       return policies;
     },
     twoFactorEnabled: r.two_factor_enabled === null ? null : r.two_factor_enabled === 1,
     removedAt: r.removed_at,
-    storedJson: { roles: r.roles, policies: r.policies },
+    storedJson,
   };
 }

@@ -112,7 +112,19 @@ export async function listAllMembers(
     );
   };
 
-  const pages = new Map<number, CloudflareMember[]>();
+  // Pages are normalised as they arrive, so the raw (larger) member objects of the whole account
+  // are never held at once: at 50,000 members that is most of a Worker's 128 MB.
+  const pages = new Map<number, Member[]>();
+  const keep = (page: number, raw: CloudflareMember[]): ListFailure | null => {
+    const members: Member[] = [];
+    for (const r of raw) {
+      const member = normalizeMember(r);
+      if (!member) return { kind: "invalid_response", message: `member ${r.id} has no email address` };
+      members.push(member);
+    }
+    pages.set(page, members);
+    return null;
+  };
   const infos: ResultInfo[] = [];
   // An account expected to be too large for one sync gets page 1 alone: the sync stops there.
   const expectedPages = Math.ceil(expectedMembers / MAX_PER_PAGE);
@@ -121,7 +133,8 @@ export async function listAllMembers(
   const answers = await Promise.all(Array.from({ length: opening }, (_, i) => fetchPage(i + 1)));
   for (const [i, answer] of answers.entries()) {
     if (!answer.ok) return answer;
-    pages.set(i + 1, answer.value.result);
+    const malformed = keep(i + 1, answer.value.result);
+    if (malformed) return err(malformed);
     if (answer.value.resultInfo) infos.push(answer.value.resultInfo);
   }
   const info = answers[0]?.ok ? answers[0].value.resultInfo : null;
@@ -142,7 +155,8 @@ export async function listAllMembers(
       if (pages.has(page)) continue;
       const next = await fetchPage(page);
       if (!next.ok) return next;
-      pages.set(page, next.value.result);
+      const malformed = keep(page, next.value.result);
+      if (malformed) return err(malformed);
     }
     for (const read of pages.keys()) if (read > page) pages.delete(read);
   } else {
@@ -174,7 +188,11 @@ export async function listAllMembers(
           failed ??= response.error;
           return;
         }
-        pages.set(page, response.value.result);
+        const malformed = keep(page, response.value.result);
+        if (malformed) {
+          failed ??= malformed;
+          return;
+        }
         if (response.value.resultInfo) infos.push(response.value.resultInfo);
       }
     };
@@ -184,11 +202,7 @@ export async function listAllMembers(
 
   const byId = new Map<string, Member>();
   for (const page of [...pages.keys()].sort((a, b) => a - b)) {
-    for (const raw of pages.get(page)!) {
-      const member = normalizeMember(raw);
-      if (!member) {
-        return err({ kind: "invalid_response", message: `member ${raw.id} has no email address` });
-      }
+    for (const member of pages.get(page)!) {
       if (!byId.has(member.id)) byId.set(member.id, member);
     }
   }
