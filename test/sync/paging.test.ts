@@ -11,8 +11,11 @@ import { rawMember } from "../helpers";
 const PER_PAGE = 50;
 
 /** A member listing of `count` members; `totals: false` leaves result_info without totals. */
-function scriptedCloudflare(count: number, options: { totals?: boolean } = {}) {
-  const members = Array.from({ length: count }, (_, i) => rawMember(i + 1));
+function scriptedCloudflare(
+  count: number,
+  options: { totals?: boolean; member?: (n: number) => Record<string, unknown> } = {},
+) {
+  const members = Array.from({ length: count }, (_, i) => options.member?.(i + 1) ?? rawMember(i + 1));
   const requested: number[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -103,5 +106,18 @@ describe("paging a member listing", () => {
     const walked = await sequential.list(0);
     expect(walked.ok && walked.value.members).toHaveLength(175);
     expect(sequential.requested).toEqual([1, 2, 3, 4]);
+  });
+
+  it("fails the whole listing when a member on a later page has no email address", async () => {
+    const cf = scriptedCloudflare(150, {
+      member: (n) =>
+        n === 120 ? rawMember(n, { email: undefined, user: { id: "u120", email: undefined } }) : rawMember(n),
+    });
+    const listing = await cf.list(150);
+    expect(listing.ok).toBe(false);
+    expect(!listing.ok && listing.error).toEqual({
+      kind: "invalid_response",
+      message: `member ${rawMember(120).id} has no email address`,
+    });
   });
 });
