@@ -7,7 +7,7 @@
 
 import { generateMembers } from "../simulator/members";
 import { memberListSchema } from "../src/cloudflare/schemas";
-import { memberFromRow } from "../src/store/member-row";
+import { memberFromRow, STORED_PAGE_ROWS } from "../src/store/member-row";
 import { diffMembers, type StoredAccount } from "../src/sync/diff";
 import { type Member, normalizeMember } from "../src/sync/member";
 
@@ -100,8 +100,13 @@ const out: Record<string, unknown> = {
   heapEndOfListingMiB: mib(heapListing - heap0),
   heapNormalizedMiB: mib(heapFetched - heap0),
   heapStoredMiB: mib(heapInputs - heapFetched),
-  /** Normalised list plus stored list: what the diff works on. */
+  /** Normalised list plus stored list: both whole. */
   heapDiffInputsMiB: mib(heapInputs - heap0),
+  /** What a sync holds: the normalised list and one page of stored rows (forEachStoredPage). */
+  heapSyncWorkingSetMiB: mib(
+    heapFetched - heap0 + ((heapInputs - heapFetched) * Math.min(n, STORED_PAGE_ROWS)) / n,
+  ),
+  storedPageRows: STORED_PAGE_ROWS,
   validateNormalizeMsPerPage: Math.round(median(pageMs) * 1000) / 1000,
 };
 for (const [name, run] of Object.entries(scenarios)) {

@@ -48,7 +48,8 @@ export function diffFigures(opts: BenchOptions): { figures: Figure[]; data: unkn
           `Validating and normalising one page of 50 costs ${data.validateNormalizeMsPerPage} ms in Node. ` +
           `The raw member JSON is ${data.rawJsonMiB} MiB; the normalised list and the stored list together take ${data.heapDiffInputsMiB} MiB of Node heap (${((data.heapDiffInputsMiB * 1024) / n).toFixed(1)} KiB per member; Node uses 8-byte pointers, workerd compresses them, so a Worker needs less, but of the same order against its 128 MB). ` +
           `An unchanged member costs most (${unchanged.ms} ms for ${grouped(n)}, against ${first.ms} ms for a first sync): its tracked fields are compared one by one; roles and policies by their stored JSON text against one JSON.stringify of the fetched values (src/sync/diff.ts), decoding the stored JSON only when the text differs. ` +
-          `The stored list is built as loadStoredAccounts builds it (memberFromRow over D1-shaped rows), ${data.heapStoredMiB} MiB; the normalised fetched list ${data.heapNormalizedMiB} MiB. ` +
+          `The stored list is built as a sync builds it (memberFromRow over D1-shaped rows), ${data.heapStoredMiB} MiB whole; the normalised fetched list ${data.heapNormalizedMiB} MiB. ` +
+          `A sync never holds the whole stored list: it reads and diffs stored rows ${grouped(data.storedPageRows)} at a time (forEachStoredPage, MemberDiffer), so its working set is the fetched list plus one page, ${data.heapSyncWorkingSetMiB} MiB here, and no D1 result exceeds a few MB (D1 allows 50 MB; all 50,000 stored rows in one result would be about ${Math.round(data.rawJsonMiB)} MiB). ` +
           `The raw pages would take ${data.heapRawPagesMiB} MiB held all at once; listAllMembers normalises each page as it arrives, so it never does.`,
       },
     ],

@@ -53,3 +53,10 @@ export function memberFromRow(
     storedJson,
   };
 }
+
+/**
+ * Stored rows per query while a sync reads an integration's list: ~2 KB each with roles and
+ * policies, so a page stays a few MB — far under D1's 50 MB result limit, which one query of a
+ * 50,000-member account would exceed — and a sync holds one page of stored rows at a time.
+ */
+export const STORED_PAGE_ROWS = 2_000;

@@ -5,7 +5,7 @@
  */
 import type { Changes, MemberDiff, StoredAccount } from "../sync/diff";
 import { accessNames, type Member, type TrackedField } from "../sync/member";
-import { memberFromRow } from "./member-row";
+import { memberFromRow, STORED_PAGE_ROWS } from "./member-row";
 
 /**
  * Rows per bulk statement. D1 limits a statement to 100 KB of SQL (ours is short) and a value to
@@ -13,16 +13,29 @@ import { memberFromRow } from "./member-row";
  */
 export const ROWS_PER_STATEMENT = 500;
 
-/** Every stored row of the integration, removed ones included (a returning member is restored). */
-export async function loadStoredAccounts(db: D1Database, integrationId: string): Promise<StoredAccount[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT id, user_id, email, first_name, last_name, status, roles, policies, two_factor_enabled, removed_at
-         FROM user_accounts WHERE integration_id = ?`,
-    )
-    .bind(integrationId)
-    .all<Parameters<typeof memberFromRow>[0]>();
-  return results.map(memberFromRow);
+/**
+ * Every stored row of the integration, removed ones included (a returning member is restored),
+ * handed to `onPage` one primary-key range at a time. Returns the number of queries made.
+ */
+export async function forEachStoredPage(
+  db: D1Database,
+  integrationId: string,
+  onPage: (rows: StoredAccount[]) => void,
+  pageRows = STORED_PAGE_ROWS,
+): Promise<number> {
+  let after = "";
+  for (let queries = 1; ; queries++) {
+    const { results } = await db
+      .prepare(
+        `SELECT id, user_id, email, first_name, last_name, status, roles, policies, two_factor_enabled, removed_at
+           FROM user_accounts WHERE integration_id = ? AND id > ? ORDER BY id LIMIT ?`,
+      )
+      .bind(integrationId, after, pageRows)
+      .all<Parameters<typeof memberFromRow>[0]>();
+    onPage(results.map(memberFromRow));
+    if (results.length < pageRows) return queries;
+    after = results[results.length - 1]!.id;
+  }
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

@@ -48,29 +48,59 @@ export function changesBetween(before: Member | StoredAccount, after: Member): C
 }
 
 /**
- * Diffs `stored` (every row of the integration, removed ones included) against `fetched` (the
- * complete, de-duplicated listing). Removed members that stay absent are neither changed nor counted.
+ * Diffs the stored rows of an integration (removed ones included), fed in chunks of any size and
+ * order, against `fetched` (the complete, de-duplicated listing). Only the fetched list is held
+ * whole: a sync reads its stored rows a page at a time, so it never holds both lists of a large
+ * account, and no D1 result grows with the account. Removed members that stay absent are neither
+ * changed nor counted. The result lists members in fetched order (removed: in stored order).
  */
-export function diffMembers(stored: readonly StoredAccount[], fetched: readonly Member[]): MemberDiff {
-  const storedById = new Map(stored.map((s) => [s.id, s]));
-  const fetchedIds = new Set<string>();
-  const diff: MemberDiff = { added: [], restored: [], updated: [], removed: [], unchanged: 0 };
-  for (const member of fetched) {
-    fetchedIds.add(member.id);
-    const before = storedById.get(member.id);
-    if (!before) {
-      diff.added.push(member);
-      continue;
+export class MemberDiffer {
+  private readonly fetchedById: Map<string, Member>;
+  /** Stored ids that are listed again, with their change (null: unchanged, or restored as is). */
+  private readonly matched = new Map<string, { restored: boolean; changes: Changes | null }>();
+  private readonly removed: StoredAccount[] = [];
+  private unchanged = 0;
+
+  constructor(private readonly fetched: readonly Member[]) {
+    this.fetchedById = new Map(fetched.map((m) => [m.id, m]));
+  }
+
+  add(stored: readonly StoredAccount[]): this {
+    for (const before of stored) {
+      const member = this.fetchedById.get(before.id);
+      if (!member) {
+        if (before.removedAt === null) this.removed.push(before);
+        continue;
+      }
+      const changes = changesBetween(before, member);
+      const restored = before.removedAt !== null;
+      if (!restored && !changes) this.unchanged++;
+      this.matched.set(before.id, { restored, changes });
     }
-    const changes = changesBetween(before, member);
-    if (before.removedAt !== null) diff.restored.push({ member, changes });
-    else if (changes) diff.updated.push({ member, changes });
-    else diff.unchanged++;
+    return this;
   }
-  for (const s of stored) {
-    if (s.removedAt === null && !fetchedIds.has(s.id)) diff.removed.push(s);
+
+  finish(): MemberDiff {
+    const diff: MemberDiff = {
+      added: [],
+      restored: [],
+      updated: [],
+      removed: this.removed,
+      unchanged: this.unchanged,
+    };
+    for (const member of this.fetched) {
+      const match = this.matched.get(member.id);
+      if (!match) diff.added.push(member);
+      else if (match.restored) diff.restored.push({ member, changes: match.changes });
+      else if (match.changes) diff.updated.push({ member, changes: match.changes });
+    }
+    return diff;
   }
-  return diff;
+}
+
+/** The diff of a whole stored list against a complete fetched list (see MemberDiffer). */
+export function diffMembers(stored: readonly StoredAccount[], fetched: readonly Member[]): MemberDiff {
+  return new MemberDiffer(fetched).add(stored).finish();
 }
 
 /** True when the diff writes nothing. */

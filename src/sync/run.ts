@@ -20,9 +20,9 @@ import {
   type SyncTrigger,
   takeLease,
 } from "../store/sync-runs";
-import { isLeaseLost, loadStoredAccounts, syncWriteStatements } from "../store/user-accounts";
+import { forEachStoredPage, isLeaseLost, syncWriteStatements } from "../store/user-accounts";
 import { getCredential } from "../vault/credentials";
-import { diffMembers } from "./diff";
+import { MemberDiffer } from "./diff";
 import type { SyncMessage } from "./enqueue";
 import { type ListFailure, listAllMembers, MAX_PAGES_PER_SYNC, Pacer } from "./fetch-members";
 
@@ -151,8 +151,9 @@ async function runLeased(
   }
   pages = listing.value.pages;
 
-  const stored = await loadStoredAccounts(db, integration.id);
-  const diff = diffMembers(stored, listing.value.members);
+  const differ = new MemberDiffer(listing.value.members);
+  await forEachStoredPage(db, integration.id, (rows) => differ.add(rows));
+  const diff = differ.finish();
   const finishedAt = nowIso();
   const statements = syncWriteStatements(db, {
     integrationId: integration.id,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { applyDiff, diffMembers, isEmptyDiff, type StoredAccount } from "../../src/sync/diff";
+import { applyDiff, diffMembers, isEmptyDiff, MemberDiffer, type StoredAccount } from "../../src/sync/diff";
 import type { Member } from "../../src/sync/member";
 
 const memberArb = (id: string): fc.Arbitrary<Member> =>
@@ -92,6 +92,31 @@ describe("the pure member diff", () => {
         const removed = diff.removed.map(({ storedJson: _text, ...r }) => r);
         expect({ ...diff, removed }).toEqual(diffMembers(stored, fetched));
       }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("gives the same diff when the stored rows arrive in pages, in any order", () => {
+    // A sync reads stored rows one primary-key page at a time (forEachStoredPage).
+    fc.assert(
+      fc.property(
+        storedArb.chain((stored) =>
+          fc.tuple(fc.constant(stored), fc.shuffledSubarray(stored, { minLength: stored.length })),
+        ),
+        listArb,
+        fc.integer({ min: 1, max: 5 }),
+        ([stored, shuffled], fetched, pageSize) => {
+          const differ = new MemberDiffer(fetched);
+          for (let i = 0; i < shuffled.length; i += pageSize) differ.add(shuffled.slice(i, i + pageSize));
+          const paged = differ.finish();
+          const whole = diffMembers(stored, fetched);
+          const byStoredId = (list: StoredAccount[]) => [...list].sort((a, b) => a.id.localeCompare(b.id));
+          expect({ ...paged, removed: byStoredId(paged.removed) }).toEqual({
+            ...whole,
+            removed: byStoredId(whole.removed),
+          });
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { forEachStoredPage } from "../../src/store/user-accounts";
 import {
   api,
   connect,
@@ -238,6 +239,27 @@ describe("re-sync", () => {
     expect(await emails("&twoFactor=false")).toEqual(
       expected((m) => m.user?.two_factor_authentication_enabled !== true),
     );
+  });
+
+  it("reads the stored list in primary-key pages that cover every row exactly once", async () => {
+    const account = await setupAccount({ generateMembers: 260 });
+    const { integration } = await connectAndSync(account);
+    const all = (await storedAccounts(integration.id)).map((r) => r.id).sort();
+    for (const [pageRows, queries] of [
+      [100, 3],
+      [130, 3],
+      [1000, 1],
+    ] as const) {
+      const seen: string[] = [];
+      const made = await forEachStoredPage(
+        env.DB,
+        integration.id,
+        (rows) => seen.push(...rows.map((r) => r.id)),
+        pageRows,
+      );
+      expect(made).toBe(queries);
+      expect(seen.sort()).toEqual(all);
+    }
   });
 
   it("restores a removed member who returns, counting them as added", async () => {
