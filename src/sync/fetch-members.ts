@@ -12,7 +12,10 @@ import { err, ok, type Result } from "../lib/result";
 import { sleep } from "../lib/time";
 import { type Member, normalizeMember } from "./member";
 
-/** Workers allow 6 simultaneous open connections per invocation; keep one for everything else. */
+/**
+ * Workers allow 6 simultaneous open connections per invocation: 5 member pages, and the sixth
+ * for the account read a sync sends alongside them.
+ */
 export const PAGE_CONCURRENCY = 5;
 /** Cloudflare: 1,200 requests per 5 minutes per token, shared with anything else using it. */
 export const TOKEN_BUDGET_REQUESTS = 1200;
@@ -127,7 +130,8 @@ export async function listAllMembers(
   };
   const infos: ResultInfo[] = [];
   // An account expected to be too large for one sync gets page 1 alone: the sync stops there.
-  const expectedPages = Math.ceil(expectedMembers / MAX_PER_PAGE);
+  const expectedPages =
+    Number.isFinite(expectedMembers) && expectedMembers > 0 ? Math.ceil(expectedMembers / MAX_PER_PAGE) : 0;
   const opening =
     expectedPages > MAX_PAGES_PER_SYNC ? 1 : Math.min(PAGE_CONCURRENCY, Math.max(1, expectedPages));
   const answers = await Promise.all(Array.from({ length: opening }, (_, i) => fetchPage(i + 1)));
@@ -177,6 +181,10 @@ export async function listAllMembers(
         kind: "inconsistent",
         message: `Cloudflare reported ${totalPages} pages for ${totalCount} members`,
       });
+    }
+    // Opening pages past the end (the account shrank since last time) were requests, not pages.
+    for (const [read, members] of pages) {
+      if (read > Math.max(1, totalPages) && members.length === 0) pages.delete(read);
     }
     const queue = Array.from({ length: totalPages }, (_, i) => i + 1).filter((page) => !pages.has(page));
     let failed: ListFailure | null = null;

@@ -86,7 +86,11 @@ describe("paging a member listing", () => {
     const cf = scriptedCloudflare(30);
     const listing = await cf.list(2_000);
     expect(listing.ok && listing.value.members).toHaveLength(30);
+    expect(listing.ok && listing.value.pages).toBe(1);
     expect(cf.requested).toHaveLength(PAGE_CONCURRENCY);
+    const empty = scriptedCloudflare(0);
+    const none = await empty.list(500);
+    expect(none.ok && none.value).toEqual({ members: [], pages: 1 });
   });
 
   it("lists an account that grew: the pages the total adds are read after the opening ones", async () => {
@@ -109,15 +113,28 @@ describe("paging a member listing", () => {
   });
 
   it("fails the whole listing when a member on a later page has no email address", async () => {
-    const cf = scriptedCloudflare(150, {
-      member: (n) =>
-        n === 120 ? rawMember(n, { email: undefined, user: { id: "u120", email: undefined } }) : rawMember(n),
-    });
-    const listing = await cf.list(150);
-    expect(listing.ok).toBe(false);
-    expect(!listing.ok && listing.error).toEqual({
-      kind: "invalid_response",
-      message: `member ${rawMember(120).id} has no email address`,
-    });
+    const member = (n: number) =>
+      n === 120 ? rawMember(n, { email: undefined, user: { id: "u120", email: undefined } }) : rawMember(n);
+    const cases = [
+      { count: 150, expected: 150, totals: true }, // in the opening pages
+      { count: 400, expected: 0, totals: true }, // in the pages read after page 1
+      { count: 400, expected: 0, totals: false }, // in the walk without totals
+    ];
+    for (const c of cases) {
+      const listing = await scriptedCloudflare(c.count, { member, totals: c.totals }).list(c.expected);
+      expect(!listing.ok && listing.error, JSON.stringify(c)).toEqual({
+        kind: "invalid_response",
+        message: `member ${rawMember(120).id} has no email address`,
+      });
+    }
+  });
+
+  it("treats a missing or nonsensical expected size as unknown", async () => {
+    for (const expected of [Number.NaN, -50, Number.POSITIVE_INFINITY]) {
+      const cf = scriptedCloudflare(120);
+      const listing = await cf.list(expected);
+      expect(listing.ok && listing.value.members).toHaveLength(120);
+      expect(cf.beforeFirstAnswer).toEqual([1]);
+    }
   });
 });

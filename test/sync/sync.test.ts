@@ -202,14 +202,19 @@ describe("re-sync", () => {
     await sim.patchMember(account.accountId, id(6), {
       email: "mid6@example.com",
       status: "pending",
-      user: { email: "mid6@example.com", two_factor_authentication_enabled: true },
+      user: { email: "mid6@example.com", two_factor_authentication_enabled: false },
       roles: [{ id: "r-billing", name: "Billing", description: "", permissions: {} }],
     });
     await sim.patchMember(account.accountId, pendingInvite(60).id, { status: "accepted" });
     await sim.patchMember(account.accountId, id(7), { user: { first_name: "OnlyName" } });
+    await sim.patchMember(account.accountId, id(8), {
+      email: "late8@example.com",
+      status: "pending",
+      user: { email: "late8@example.com" },
+    });
 
     const run = await syncNow(integration.id);
-    expect(run.counts).toMatchObject({ updated: 8, added: 0, removed: 0 });
+    expect(run.counts).toMatchObject({ updated: 9, added: 0, removed: 0 });
 
     const fresh = await connectAndSync(account, "Fresh copy");
     const comparable = (rows: Record<string, any>[]) =>
