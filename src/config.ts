@@ -84,8 +84,20 @@ function parseReadTokens(raw: string | undefined): Result<string[], string> {
   return ok(tokens);
 }
 
+/** Parsed once per env object: workerd hands an isolate's requests the same env. */
+const parsed = new WeakMap<AppEnv, Promise<Result<Config, string>>>();
+
 /** Parses the environment; the error is a message naming every bad setting, safe to show. */
-export async function loadConfig(env: AppEnv): Promise<Result<Config, string>> {
+export function loadConfig(env: AppEnv): Promise<Result<Config, string>> {
+  let config = parsed.get(env);
+  if (!config) {
+    config = parseConfig(env);
+    parsed.set(env, config);
+  }
+  return config;
+}
+
+async function parseConfig(env: AppEnv): Promise<Result<Config, string>> {
   const problems: string[] = [];
   const admin = parseBearerSetting("API_TOKEN", env.API_TOKEN);
   if (!admin.ok) problems.push(admin.error);

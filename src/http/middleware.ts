@@ -19,25 +19,33 @@ export const requireConfig = createMiddleware<HonoEnv>(async (c, next) => {
 
 const encoder = new TextEncoder();
 
-/**
- * Constant-time string comparison: both sides are hashed first so the comparison time depends
- * on neither the content nor the length of the secret (timingSafeEqual needs equal lengths).
- */
-async function safeEqual(a: string, b: string): Promise<boolean> {
-  const [ha, hb] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(a)),
-    crypto.subtle.digest("SHA-256", encoder.encode(b)),
-  ]);
-  return crypto.subtle.timingSafeEqual(ha, hb);
+const sha256 = (text: string) => crypto.subtle.digest("SHA-256", encoder.encode(text));
+
+/** Digests of the configured tokens, computed once per isolate (they change only with a deploy). */
+const configuredDigests = new Map<string, Promise<ArrayBuffer>>();
+function configuredDigest(token: string): Promise<ArrayBuffer> {
+  let digest = configuredDigests.get(token);
+  if (!digest) {
+    digest = sha256(token);
+    configuredDigests.set(token, digest);
+  }
+  return digest;
 }
 
-/** Which role a presented bearer token has, comparing against every configured token. */
+/**
+ * Which role a presented bearer token has. Tokens are compared as SHA-256 digests with
+ * timingSafeEqual, so the time depends on neither the content nor the length of a secret, and
+ * against every configured token regardless of early matches, so timing does not reveal which
+ * one matched.
+ */
 async function roleOf(presented: string, admin: string, readTokens: string[]): Promise<Role | null> {
-  // Compare against all tokens regardless of early matches, so timing does not reveal which matched.
-  const [isAdmin, ...reads] = await Promise.all([
-    safeEqual(presented, admin),
-    ...readTokens.map((t) => safeEqual(presented, t)),
+  const [mine, adminDigest, ...readDigests] = await Promise.all([
+    sha256(presented),
+    configuredDigest(admin),
+    ...readTokens.map(configuredDigest),
   ]);
+  const isAdmin = crypto.subtle.timingSafeEqual(mine, adminDigest);
+  const reads = readDigests.map((d) => crypto.subtle.timingSafeEqual(mine, d));
   if (isAdmin) return "admin";
   return reads.some(Boolean) ? "read" : null;
 }

@@ -4,7 +4,7 @@
  * written during a walk are neither skipped nor repeated.
  */
 import { displayName, type Role } from "../sync/member";
-import { memberFromRow, type UserAccountRow } from "./member-row";
+import type { UserAccountRow } from "./member-row";
 
 export interface AccountFilters {
   integrationId: string | null;
@@ -37,27 +37,28 @@ export interface UserAccount {
 
 type Row = UserAccountRow & { integration_last_success: string | null };
 
-/** In SPEC §3 field order, so the JSON reads like the contract. */
+/**
+ * In SPEC §3 field order, so the JSON reads like the contract. Decoded directly (not through the
+ * sync's lazy memberFromRow): every field of a served row is read.
+ */
 function fromRow(r: Row): UserAccount {
-  const m = memberFromRow(r);
-  const removedAt = m.removedAt;
   return {
-    id: m.id,
+    id: r.id,
     integrationId: r.integration_id,
-    userId: m.userId,
-    email: m.email,
-    firstName: m.firstName,
-    lastName: m.lastName,
-    name: displayName(m),
-    status: m.status,
-    roles: m.roles,
-    policies: m.policies,
-    twoFactorEnabled: m.twoFactorEnabled,
+    userId: r.user_id,
+    email: r.email,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    name: displayName({ firstName: r.first_name, lastName: r.last_name }),
+    status: r.status,
+    roles: JSON.parse(r.roles) as Role[],
+    policies: JSON.parse(r.policies) as unknown[],
+    twoFactorEnabled: r.two_factor_enabled === null ? null : r.two_factor_enabled === 1,
     firstSeenAt: r.first_seen_at,
     // Current members were seen by the integration's latest successful sync (derived, so an
     // unchanged member costs no write); removed ones keep the time they were last listed.
-    lastSeenAt: removedAt === null ? (r.integration_last_success ?? r.last_seen_at) : r.last_seen_at,
-    removedAt,
+    lastSeenAt: r.removed_at === null ? (r.integration_last_success ?? r.last_seen_at) : r.last_seen_at,
+    removedAt: r.removed_at,
   };
 }
 
