@@ -144,24 +144,22 @@ export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedSta
   // Changed members are updated in place, and each statement names only the indexed columns its
   // members changed: SQLite rewrites an index entry whenever its column is assigned, even to the
   // same value, and D1 counts every index entry written. So updated members are grouped by which
-  // of email / status / 2FA changed (at most 8 groups; roles-only changes touch no index).
+  // of email / status / 2FA changed — keyed by the assignments that adds to the statement (at most
+  // 8 groups; roles-only changes touch no index).
   const groups = new Map<string, Member[]>();
   for (const { member, changes } of diff.updated) {
-    const key = INDEXED_COLUMNS.filter((c) => c.field in changes)
-      .map((c) => c.field)
-      .join(",");
-    const group = groups.get(key);
+    const assigned = INDEXED_COLUMNS.filter((c) => c.field in changes)
+      .map((c) => `, ${c.column} = j.value ->> '${c.json}'`)
+      .join("");
+    const group = groups.get(assigned);
     if (group) group.push(member);
-    else groups.set(key, [member]);
+    else groups.set(assigned, [member]);
   }
-  for (const [key, members] of groups) {
-    const assigned = INDEXED_COLUMNS.filter((c) => key.split(",").includes(c.field)).map(
-      (c) => `, ${c.column} = j.value ->> '${c.json}'`,
-    );
+  for (const [assigned, members] of groups) {
     const sql = `UPDATE user_accounts
               SET user_id = j.value ->> 'userId', first_name = j.value ->> 'firstName',
                   last_name = j.value ->> 'lastName', roles = j.value -> 'roles', policies = j.value -> 'policies',
-                  access_names = j.value ->> 'accessNames'${assigned.join("")}
+                  access_names = j.value ->> 'accessNames'${assigned}
              FROM json_each(?2) AS j
             WHERE user_accounts.integration_id = ?1 AND user_accounts.id = j.value ->> 'id'`;
     for (const chunk of chunks(members.map(toRow), ROWS_PER_STATEMENT)) {
