@@ -69,14 +69,30 @@ export function capturingQueue() {
   return { queue, messages };
 }
 
-/** Runs one sync message through the Worker's queue handler with a modified environment. */
-export async function runQueueMessage(overrides: EnvOverrides, message: SyncMessage) {
-  const batch = createMessageBatch<SyncMessage>("connector-sync", [
-    { id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body: message },
+/**
+ * Runs one sync message through the Worker's queue handler with a modified environment, as
+ * delivery number `attempts` (message id `msg-<runId>-<attempts>`) from queue `queue`. Also
+ * returns the delaySeconds of each retry the handler asked for, which getQueueResult does not.
+ */
+export async function runQueueMessage(
+  overrides: EnvOverrides,
+  message: SyncMessage,
+  { attempts = 1, queue = "connector-sync" }: { attempts?: number; queue?: string } = {},
+) {
+  const batch = createMessageBatch<SyncMessage>(queue, [
+    { id: `msg-${message.runId}-${attempts}`, timestamp: new Date(), attempts, body: message },
   ]);
+  const delays: (number | undefined)[] = [];
+  for (const m of batch.messages) {
+    const retry = m.retry.bind(m);
+    m.retry = (options?: QueueRetryOptions) => {
+      delays.push(options?.delaySeconds);
+      retry(options);
+    };
+  }
   const ctx = createExecutionContext();
   await worker.queue(batch, modifiedEnv(overrides), ctx);
-  return getQueueResult(batch, ctx);
+  return { ...(await getQueueResult(batch, ctx)), delays };
 }
 
 /** Asserts the status and that the body is exactly `{error:{code,message,details}}`. */

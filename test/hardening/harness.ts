@@ -3,12 +3,11 @@
  * run it, deliver its message by hand (recording ack/retry and the retry delay), read what an API
  * consumer is served, and inject D1 errors with test-only SQLite triggers.
  */
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { expect } from "vitest";
-import worker from "../../src/index";
 import type { SyncMessage } from "../../src/sync/enqueue";
 import { api } from "../helpers";
-import { callWorker, capturingQueue, type EnvOverrides, modifiedEnv } from "../support";
+import { callWorker, capturingQueue, type EnvOverrides, runQueueMessage } from "../support";
 
 /** POST /v1/integrations/{id}/sync, with the message captured instead of delivered. */
 export async function startSync(integrationId: string): Promise<SyncMessage> {
@@ -33,25 +32,11 @@ export async function deliver(
   attempts = 1,
   overrides: EnvOverrides = {},
 ): Promise<Delivery> {
-  const batch = createMessageBatch<SyncMessage>("connector-sync", [
-    { id: `msg-${message.runId}-${attempts}`, timestamp: new Date(), attempts, body: message },
-  ]);
-  // getQueueResult does not report retry delays, so record what the handler asked for.
-  const delays: (number | undefined)[] = [];
-  for (const m of batch.messages) {
-    const retry = m.retry.bind(m);
-    m.retry = (options?: QueueRetryOptions) => {
-      delays.push(options?.delaySeconds);
-      retry(options);
-    };
-  }
-  const ctx = createExecutionContext();
-  await worker.queue(batch, modifiedEnv(overrides), ctx);
-  const result = await getQueueResult(batch, ctx);
+  const result = await runQueueMessage(overrides, message, { attempts });
   return {
     acked: result.explicitAcks.length > 0 || result.ackAll,
     retried: result.retryMessages.length > 0 || result.retryBatch.retry,
-    delays,
+    delays: result.delays,
   };
 }
 

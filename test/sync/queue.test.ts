@@ -1,14 +1,13 @@
 import {
   createExecutionContext,
-  createMessageBatch,
   createScheduledController,
   env,
-  getQueueResult,
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { api, connectAndSync, setupAccount, sim, storedEvents, waitForRun } from "../helpers";
+import { runQueueMessage } from "../support";
 
 /** A queued run written straight to D1, so only the handler under test (not the live queue) runs it. */
 async function queuedRun(integrationId: string, queuedAt = new Date().toISOString()) {
@@ -22,23 +21,8 @@ async function queuedRun(integrationId: string, queuedAt = new Date().toISOStrin
   return runId;
 }
 
-async function deliver(runId: string, integrationId: string, attempts = 1, queue = "connector-sync") {
-  const batch = createMessageBatch(queue, [
-    { id: `msg-${runId}-${attempts}`, timestamp: new Date(), attempts, body: { runId, integrationId } },
-  ]);
-  // getQueueResult does not report retry delays, so record what the handler asked for.
-  const delays: (number | undefined)[] = [];
-  for (const message of batch.messages) {
-    const retry = message.retry.bind(message);
-    message.retry = (options?: QueueRetryOptions) => {
-      delays.push(options?.delaySeconds);
-      retry(options);
-    };
-  }
-  const ctx = createExecutionContext();
-  await worker.queue(batch as any, env, ctx);
-  return { ...(await getQueueResult(batch, ctx)), delays };
-}
+const deliver = (runId: string, integrationId: string, attempts = 1, queue = "connector-sync") =>
+  runQueueMessage({}, { runId, integrationId }, { attempts, queue });
 
 const runRow = (id: string) => env.DB.prepare("SELECT * FROM sync_runs WHERE id = ?").bind(id).first<any>();
 
