@@ -239,3 +239,20 @@ export async function storedEvents(integrationId: string) {
     .all<Record<string, any>>();
   return results;
 }
+
+/** Walks a list with `limit` per page, following nextCursor, as a consumer would: every row, and the page count. */
+export async function walkPages(path: string, limit: number) {
+  const rows: any[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const sep = path.includes("?") ? "&" : "?";
+    const url: string = `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const page = await api("GET", url);
+    expect(page.status, page.text).toBe(200);
+    rows.push(...page.body.data);
+    cursor = page.body.nextCursor;
+    pages++;
+  } while (cursor);
+  return { rows, pages };
+}

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:test";
 import { expect } from "vitest";
 import type { SyncMessage } from "../../src/sync/enqueue";
-import { api } from "../helpers";
+import { api, walkPages } from "../helpers";
 import { callWorker, capturingQueue, type EnvOverrides, runQueueMessage } from "../support";
 
 /** POST /v1/integrations/{id}/sync, with the message captured instead of delivered. */
@@ -42,30 +42,12 @@ export async function deliver(
 
 /** Every page of GET /v1/integrations/{id}/accounts?includeRemoved=true, as a consumer reads it. */
 export async function servedList(integrationId: string): Promise<any[]> {
-  const all: any[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = `includeRemoved=true&limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const page = await api("GET", `/v1/integrations/${integrationId}/accounts?${query}`);
-    expect(page.status, page.text).toBe(200);
-    all.push(...page.body.data);
-    cursor = page.body.nextCursor;
-  } while (cursor);
-  return all;
+  return (await walkPages(`/v1/integrations/${integrationId}/accounts?includeRemoved=true`, 50)).rows;
 }
 
 /** Every event of the integration's change feed, following nextCursor. */
 export async function servedEvents(integrationId: string): Promise<any[]> {
-  const all: any[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = `limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const page = await api("GET", `/v1/integrations/${integrationId}/events?${query}`);
-    expect(page.status, page.text).toBe(200);
-    all.push(...page.body.data);
-    cursor = page.body.nextCursor;
-  } while (cursor);
-  return all;
+  return (await walkPages(`/v1/integrations/${integrationId}/events`, 500)).rows;
 }
 
 export async function runOf(runId: string) {

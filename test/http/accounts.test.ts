@@ -1,23 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { api, connectAndSync, expectError, rawMember, setupAccount, sim, uniqueName } from "../helpers";
-
-/** Walks a list with `limit` per page, following nextCursor, and returns every row. */
-async function walk(path: string, limit: number) {
-  const rows: any[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const sep = path.includes("?") ? "&" : "?";
-    const url: string = `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const page = await api("GET", url);
-    expect(page.status, page.text).toBe(200);
-    rows.push(...page.body.data);
-    cursor = page.body.nextCursor;
-    pages++;
-  } while (cursor);
-  return { rows, pages };
-}
+import {
+  api,
+  connectAndSync,
+  expectError,
+  rawMember,
+  setupAccount,
+  sim,
+  uniqueName,
+  walkPages,
+} from "../helpers";
 
 const binaryOrder = (a: any, b: any) =>
   a.email < b.email ? -1 : a.email > b.email ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -66,7 +58,7 @@ beforeAll(async () => {
 
 describe("listing user accounts", () => {
   it("walks every page with small limits and returns every account once, in order", async () => {
-    const { rows, pages } = await walk(`/v1/integrations/${integrationId}/accounts`, 7);
+    const { rows, pages } = await walkPages(`/v1/integrations/${integrationId}/accounts`, 7);
     expect(rows).toHaveLength(raw.length);
     expect(pages).toBe(Math.ceil(raw.length / 7));
     expect(new Set(rows.map((r) => r.id)).size).toBe(raw.length);
@@ -109,7 +101,7 @@ describe("listing user accounts", () => {
       );
     const someRole = raw.flatMap((m) => (m.roles ?? []).map((r: any) => r.name))[0] as string;
     const count = async (query: string) =>
-      (await walk(`/v1/integrations/${integrationId}/accounts?${query}`, 500)).rows.length;
+      (await walkPages(`/v1/integrations/${integrationId}/accounts?${query}`, 500)).rows.length;
 
     expect(await count("status=pending")).toBe(raw.filter((m) => m.status === "pending").length);
     expect(await count("twoFactor=true")).toBe(raw.filter(has2fa).length);
@@ -147,7 +139,9 @@ describe("listing user accounts", () => {
       expect(r.status).toBe(200);
       expect(r.body.data).toEqual([]);
     }
-    expect((await walk(`/v1/integrations/${integrationId}/accounts`, 500)).rows).toHaveLength(raw.length);
+    expect((await walkPages(`/v1/integrations/${integrationId}/accounts`, 500)).rows).toHaveLength(
+      raw.length,
+    );
     const quote = await api(
       "GET",
       `/v1/integrations/${integrationId}/accounts?q=${encodeURIComponent("o'brien,")}`,
@@ -227,16 +221,16 @@ describe("listing user accounts", () => {
 
   it("lists across integrations as the sum of the per-integration lists", async () => {
     const second = await connectAndSync(await setupAccount({ generateMembers: 40 }), uniqueName("Second"));
-    const all = (await walk("/v1/accounts", 97)).rows;
+    const all = (await walkPages("/v1/accounts", 97)).rows;
     const integrations = (await api("GET", "/v1/integrations")).body.data;
     let sum = 0;
     for (const i of integrations) {
-      const own = (await walk(`/v1/integrations/${i.id}/accounts`, 500)).rows;
+      const own = (await walkPages(`/v1/integrations/${i.id}/accounts`, 500)).rows;
       sum += own.length;
       expect(all.filter((a) => a.integrationId === i.id)).toEqual(own);
     }
     expect(all).toHaveLength(sum);
-    const only = (await walk(`/v1/accounts?integrationId=${second.integration.id}`, 500)).rows;
+    const only = (await walkPages(`/v1/accounts?integrationId=${second.integration.id}`, 500)).rows;
     expect(only).toHaveLength(40);
   });
 });
