@@ -6,10 +6,12 @@
  */
 
 import { generateMembers } from "../simulator/members";
+import { normalizeMember } from "../src/cloudflare/member";
 import { memberListSchema } from "../src/cloudflare/schemas";
-import { memberFromRow, STORED_PAGE_ROWS } from "../src/store/member-row";
-import { diffMembers, type StoredAccount } from "../src/sync/diff";
-import { type Member, normalizeMember } from "../src/sync/member";
+import type { StoredAccount } from "../src/domain/diff";
+import type { Member } from "../src/domain/member";
+import { memberFromRow, STORED_PAGE_ROWS } from "../src/store/user-accounts-row";
+import { diffMembers } from "../src/sync/diff";
 
 const n = Number(process.argv[2] ?? 50_000);
 const runs = Number(process.argv[3] ?? 7);

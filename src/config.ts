@@ -1,5 +1,5 @@
 /**
- * Bindings, vars and secrets, parsed once per isolate (SPEC §2). A missing or malformed secret is
+ * Bindings, vars and secrets, parsed once per isolate (docs/api.md#configuration). A missing or malformed secret is
  * a configuration error that names the setting; it is never worked around by storing anything
  * unencrypted or by letting requests through unauthenticated.
  */

@@ -1,11 +1,13 @@
 /**
  * A small typed client for the Cloudflare v4 API: one `get` that validates the envelope and the
  * result with zod, bounds every request with a timeout, retries what is worth retrying, and
- * returns expected failures as values (SPEC §4 rate limits and retries).
+ * returns expected failures as values (docs/sync.md#pacing-and-rate-limits).
  */
 import type { z } from "zod";
+import { redactSecrets } from "../lib/redact";
 import { err, ok, type Result } from "../lib/result";
 import { sleep } from "../lib/time";
+import { TOKEN_BUDGET_TEXT } from "./errors";
 import { type Envelope, envelopeSchema, type ResultInfo } from "./schemas";
 
 /** 5xx and network errors: the first try plus two retries, with backoff and jitter. */
@@ -100,6 +102,36 @@ export class CloudflareClient {
     url: URL,
     resultSchema: S,
   ): Promise<Result<Page<z.infer<S>>, ClientFailure>> {
+    const answer = await this.send(url);
+    if (!answer.ok) return answer;
+    const { response, text } = answer.value;
+    const refused = statusFailure(response, url);
+    if (refused) return err(refused);
+    const envelope = parseEnvelope(text);
+    if (!envelope) {
+      if (!response.ok) {
+        return err({ kind: "http", status: response.status, errors: [], message: `HTTP ${response.status}` });
+      }
+      return err({
+        kind: "invalid_response",
+        message: `Cloudflare sent a malformed response for ${url.pathname}`,
+      });
+    }
+    if (!response.ok || !envelope.success) return err(this.errorAnswer(response.status, envelope));
+    const result = resultSchema.safeParse(envelope.result);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue ? `${issue.path.join(".") || "result"}: ${issue.message}` : "result";
+      return err({
+        kind: "invalid_response",
+        message: `Cloudflare sent data the connector does not understand for ${url.pathname} (${where})`,
+      });
+    }
+    return ok({ result: result.data, resultInfo: envelope.result_info ?? null });
+  }
+
+  /** One request with a timeout, read to the end; a network failure is `unavailable`. */
+  private async send(url: URL): Promise<Result<{ response: Response; text: string }, ClientFailure>> {
     this.requests++;
     let response: Response;
     try {
@@ -117,65 +149,24 @@ export class CloudflareClient {
       });
     }
     this.readRateLimit(response.headers);
-    let text: string;
     try {
-      text = await response.text();
+      return ok({ response, text: await response.text() });
     } catch {
       return err({
         kind: "unavailable",
         message: `connection to Cloudflare dropped while reading ${url.pathname}`,
       });
     }
-    if (response.status === 429) {
-      return err({
-        kind: "rate_limited",
-        retryAfterSeconds: parseRetryAfter(response.headers.get("Retry-After")),
-        message: "Cloudflare rate limit reached for this token (1,200 requests per 5 minutes)",
-      });
-    }
-    if (response.status >= 500) {
-      return err({
-        kind: "unavailable",
-        message: `Cloudflare answered ${response.status} on ${url.pathname}`,
-      });
-    }
-    let envelope: Envelope;
-    try {
-      const parsed = envelopeSchema.safeParse(JSON.parse(text));
-      if (!parsed.success) throw new Error("not an envelope");
-      envelope = parsed.data;
-    } catch {
-      if (!response.ok) {
-        return err({ kind: "http", status: response.status, errors: [], message: `HTTP ${response.status}` });
-      }
-      return err({
-        kind: "invalid_response",
-        message: `Cloudflare sent a malformed response for ${url.pathname}`,
-      });
-    }
-    if (!response.ok || !envelope.success) {
-      const errors = (envelope.errors ?? []).map((e) => ({
-        code: e.code,
-        message: e.message === undefined ? undefined : this.redact(e.message),
-      }));
-      const summary = errors.map((e) => `${e.code ?? "?"} ${e.message ?? ""}`.trim()).join("; ");
-      return err({
-        kind: "http",
-        status: response.status,
-        errors,
-        message: summary || `HTTP ${response.status}`,
-      });
-    }
-    const result = resultSchema.safeParse(envelope.result);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      const where = issue ? `${issue.path.join(".") || "result"}: ${issue.message}` : "result";
-      return err({
-        kind: "invalid_response",
-        message: `Cloudflare sent data the connector does not understand for ${url.pathname} (${where})`,
-      });
-    }
-    return ok({ result: result.data, resultInfo: envelope.result_info ?? null });
+  }
+
+  /** A v4 error envelope as a failure, with Cloudflare's messages redacted. */
+  private errorAnswer(status: number, envelope: Envelope): ClientFailure {
+    const errors = (envelope.errors ?? []).map((e) => ({
+      code: e.code,
+      message: e.message === undefined ? undefined : this.redact(e.message),
+    }));
+    const summary = errors.map((e) => `${e.code ?? "?"} ${e.message ?? ""}`.trim()).join("; ");
+    return { kind: "http", status, errors, message: summary || `HTTP ${status}` };
   }
 
   /** Messages from Cloudflare may echo the credential; never let it travel further. */
@@ -197,6 +188,31 @@ export class CloudflareClient {
   }
 }
 
+/** 429 and 5xx, which the client handles whatever the body says; null for any other status. */
+function statusFailure(response: Response, url: URL): ClientFailure | null {
+  if (response.status === 429) {
+    return {
+      kind: "rate_limited",
+      retryAfterSeconds: parseRetryAfter(response.headers.get("Retry-After")),
+      message: `Cloudflare rate limit reached for this token (${TOKEN_BUDGET_TEXT})`,
+    };
+  }
+  if (response.status >= 500) {
+    return { kind: "unavailable", message: `Cloudflare answered ${response.status} on ${url.pathname}` };
+  }
+  return null;
+}
+
+/** The v4 envelope, or null when the body is not JSON or not an envelope. */
+function parseEnvelope(text: string): Envelope | null {
+  try {
+    const parsed = envelopeSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
 /** `Ratelimit: "default";r=50;t=30` (IETF draft form) → remaining 50, reset in 30 s. */
 export function parseRateLimitHeader(value: string | null): RateLimitState | null {
   if (!value) return null;
@@ -206,7 +222,7 @@ export function parseRateLimitHeader(value: string | null): RateLimitState | nul
   return { remaining: Number(r[1]), resetSeconds: Number(t[1]) };
 }
 
-/** Retry-After is seconds (rounded up by Cloudflare) or an HTTP date; unknown → one window. */
+/** Retry-After is seconds (rounded up by Cloudflare) or an HTTP date; missing or unreadable → 60 s. */
 export function parseRetryAfter(value: string | null): number {
   if (value === null) return 60;
   const seconds = Number(value);
@@ -214,11 +230,4 @@ export function parseRetryAfter(value: string | null): number {
   const date = Date.parse(value);
   if (Number.isFinite(date)) return Math.max(0, Math.ceil((date - Date.now()) / 1000));
   return 60;
-}
-
-/** Token-shaped strings (cfut_/cfat_/cfk_ prefixes, Bearer values) are cut out of messages. */
-export function redactSecrets(message: string): string {
-  return message
-    .replace(/\bcf[a-z]{1,3}_[A-Za-z0-9_-]{8,}/g, "[redacted]")
-    .replace(/(Bearer\s+)\S+/gi, "$1[redacted]");
 }

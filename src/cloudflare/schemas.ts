@@ -1,5 +1,5 @@
 /**
- * zod schemas for the Cloudflare API responses the connector reads (reference/cloudflare-api.md).
+ * zod schemas for the Cloudflare API responses the connector reads (docs/cloudflare.md).
  * Every response is validated: a page that does not parse is `cloudflare_invalid_response`, never
  * half-trusted data. Objects are loose so new Cloudflare fields never break a sync.
  */

@@ -1,10 +1,11 @@
 /**
- * A Cloudflare member normalised into what the connector stores and compares. Pure: the same
- * Cloudflare data always yields the same Member, so an unchanged account diffs to nothing.
+ * A member of a Cloudflare account as the connector stores and compares it (the "user account"
+ * of the API). Domain types only: no I/O, no Cloudflare wire format, no SQL, so sync/ and store/
+ * both build on them without importing each other.
  */
-import type { CloudflareMember } from "../cloudflare/schemas";
 
-export interface Role {
+/** A legacy account role as a member carries it (Cloudflare is replacing roles with policies). */
+export interface MemberRole {
   id: string;
   name: string;
 }
@@ -17,7 +18,7 @@ export interface Member {
   firstName: string | null;
   lastName: string | null;
   status: string;
-  roles: Role[];
+  roles: MemberRole[];
   /** As Cloudflare returns them, with keys and array order made canonical for comparison. */
   policies: unknown[];
   twoFactorEnabled: boolean | null;
@@ -36,49 +37,6 @@ export const TRACKED_FIELDS = [
 ] as const satisfies readonly (keyof Member)[];
 
 export type TrackedField = (typeof TRACKED_FIELDS)[number];
-
-/** Recursively sorts object keys so equal data has one JSON spelling. */
-export function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
-}
-
-const byJson = (a: unknown, b: unknown) => {
-  const ja = JSON.stringify(a);
-  const jb = JSON.stringify(b);
-  return ja < jb ? -1 : ja > jb ? 1 : 0;
-};
-
-const blankToNull = (s: string | null | undefined) =>
-  s === undefined || s === null || s.trim() === "" ? null : s;
-
-/** Normalises one validated Cloudflare member; null when it has no usable email. */
-export function normalizeMember(m: CloudflareMember): Member | null {
-  const email = blankToNull(m.user?.email) ?? blankToNull(m.email);
-  if (email === null) return null;
-  const roles = (m.roles ?? [])
-    .map((r) => ({ id: r.id, name: r.name }))
-    .sort((a, b) => (a.name === b.name ? (a.id < b.id ? -1 : 1) : a.name < b.name ? -1 : 1));
-  const policies = (m.policies ?? []).map(canonical).sort(byJson);
-  return {
-    id: m.id,
-    userId: blankToNull(m.user?.id),
-    email,
-    firstName: blankToNull(m.user?.first_name),
-    lastName: blankToNull(m.user?.last_name),
-    status: m.status ?? "accepted",
-    roles,
-    policies,
-    twoFactorEnabled: m.user?.two_factor_authentication_enabled ?? null,
-  };
-}
 
 /** "Jane Doe", "Jane", or null when Cloudflare has no name (pending invitations). */
 export function displayName(m: Pick<Member, "firstName" | "lastName">): string | null {

@@ -1,16 +1,21 @@
 /**
- * User account routes (SPEC §3 "User accounts"): one integration's list and the list across all
+ * User account routes (docs/api.md#user-accounts): one integration's list and the list across all
  * integrations, with filters, opaque keyset cursors, and a streamed CSV of the whole filtered list.
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { csvRow } from "../lib/csv";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
-import { AppError } from "../lib/errors";
-import { type AccountFilters, type AccountPosition, listAccounts, type UserAccount } from "../store/accounts";
 import { getIntegrationRow } from "../store/integrations";
-import { type HonoEnv, requireIntegration } from "./context";
-import { commonErrors, IdParam } from "./schemas";
+import {
+  type AccountFilters,
+  type AccountPosition,
+  listUserAccounts,
+  type UserAccount,
+} from "../store/user-accounts-read";
+import { createRouter, type HonoEnv, requireIntegration } from "./context";
+import { cursorParam, IdParam, limitParam, nextCursor, readCursor } from "./params";
+import { commonErrors } from "./schemas";
+import { invalidField } from "./validation";
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 500;
@@ -37,14 +42,8 @@ const filterQuery = {
     example: "jane",
   }),
   includeRemoved: bool("includeRemoved").openapi({ description: "Include members no longer in Cloudflare" }),
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, `must be a whole number from 1 to ${MAX_LIMIT}`)
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= MAX_LIMIT, `must be a whole number from 1 to ${MAX_LIMIT}`)
-    .optional()
-    .openapi({ example: "100" }),
-  cursor: z.string().max(1024).optional().openapi({ description: "nextCursor of the previous page" }),
+  limit: limitParam(MAX_LIMIT, DEFAULT_LIMIT),
+  cursor: cursorParam,
   format: z.enum(["json", "csv"], { message: "must be json or csv" }).optional(),
 };
 
@@ -103,11 +102,6 @@ const listResponses = {
   },
   ...commonErrors,
 };
-
-const badCursor = () =>
-  new AppError("validation_failed", "cursor: was not issued by this API for this query", [
-    { path: "cursor", message: "was not issued by this API for this query" },
-  ]);
 
 const CSV_HEADER = [
   "integration_id",
@@ -177,7 +171,7 @@ function csvResponse(db: D1Database, filters: AccountFilters, fileName: string):
         return;
       }
       if (done) return controller.close();
-      const page = await listAccounts(db, filters, after, CSV_PAGE);
+      const page = await listUserAccounts(db, filters, after, CSV_PAGE);
       controller.enqueue(encoder.encode(page.accounts.map(csvRecord).join("")));
       after = page.last;
       if (!page.more) done = true;
@@ -213,17 +207,14 @@ async function respond(
   }
   const secret = c.get("config").adminToken;
   const scope = JSON.stringify(["accounts", filters]);
-  let after: AccountPosition | null = null;
-  if (query.cursor !== undefined) {
-    const position = await decodeCursor(secret, scope, query.cursor);
-    if (position?.length !== 3 || !position.every((p) => typeof p === "string")) throw badCursor();
-    after = position as AccountPosition;
-  }
-  const page = await listAccounts(c.env.DB, filters, after, query.limit ?? DEFAULT_LIMIT);
+  const after = await readCursor(secret, scope, query.cursor, isAccountPosition);
+  const page = await listUserAccounts(c.env.DB, filters, after, query.limit ?? DEFAULT_LIMIT);
   if (page.accounts.length === 0) await ensureExists();
-  const nextCursor = page.more && page.last ? await encodeCursor(secret, scope, page.last) : null;
-  return c.json({ data: page.accounts, nextCursor }, 200);
+  return c.json({ data: page.accounts, nextCursor: await nextCursor(secret, scope, page) }, 200);
 }
+
+const isAccountPosition = (p: unknown[]): p is AccountPosition =>
+  p.length === 3 && p.every((v) => typeof v === "string");
 
 const filtersOf = (
   q: z.infer<typeof IntegrationAccountsQuery>,
@@ -237,62 +228,59 @@ const filtersOf = (
   includeRemoved: q.includeRemoved ?? false,
 });
 
-export function registerAccountRoutes(app: OpenAPIHono<HonoEnv>) {
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/integrations/{id}/accounts",
-      tags: ["User accounts"],
-      summary: "List one integration's user accounts",
-      description:
-        "Ordered by email (binary), then id. Follow `nextCursor` until null. `format=csv` or `Accept: text/csv` returns the whole filtered list as CSV.",
-      request: { params: IdParam, query: IntegrationAccountsQuery },
-      responses: listResponses,
-    }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const query = c.req.valid("query");
-      const integration = () => requireIntegration(c.env.DB, id);
-      return respond(
-        c,
-        filtersOf(query, id),
-        query,
-        async () => (await integration()).label,
-        async () => void (await integration()),
-      );
-    },
-  );
+export const accountRoutes = createRouter();
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/accounts",
-      tags: ["User accounts"],
-      summary: "List user accounts across all integrations",
-      description:
-        "Ordered by email (binary), then id, then integration id. Same filters as the per-integration list, plus `integrationId`.",
-      request: { query: AllAccountsQuery },
-      responses: listResponses,
-    }),
-    async (c) => {
-      const query = c.req.valid("query");
-      const integrationId = query.integrationId;
-      const integration = async () => {
-        const row = integrationId === undefined ? null : await getIntegrationRow(c.env.DB, integrationId);
-        if (integrationId !== undefined && !row) {
-          throw new AppError("validation_failed", "integrationId: no integration with this id", [
-            { path: "integrationId", message: "no integration with this id" },
-          ]);
-        }
-        return row;
-      };
-      return respond(
-        c,
-        filtersOf(query, integrationId ?? null),
-        query,
-        async () => (await integration())?.label ?? "all",
-        async () => void (await integration()),
-      );
-    },
-  );
-}
+accountRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/integrations/{id}/accounts",
+    tags: ["User accounts"],
+    summary: "List one integration's user accounts",
+    description:
+      "Ordered by email (binary), then id. Follow `nextCursor` until null. `format=csv` or `Accept: text/csv` returns the whole filtered list as CSV.",
+    request: { params: IdParam, query: IntegrationAccountsQuery },
+    responses: listResponses,
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const query = c.req.valid("query");
+    const integration = () => requireIntegration(c.env.DB, id);
+    return respond(
+      c,
+      filtersOf(query, id),
+      query,
+      async () => (await integration()).label,
+      async () => void (await integration()),
+    );
+  },
+);
+
+accountRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/accounts",
+    tags: ["User accounts"],
+    summary: "List user accounts across all integrations",
+    description:
+      "Ordered by email (binary), then id, then integration id. Same filters as the per-integration list, plus `integrationId`.",
+    request: { query: AllAccountsQuery },
+    responses: listResponses,
+  }),
+  async (c) => {
+    const query = c.req.valid("query");
+    const integrationId = query.integrationId;
+    const integration = async () => {
+      const row = integrationId === undefined ? null : await getIntegrationRow(c.env.DB, integrationId);
+      if (integrationId !== undefined && !row)
+        throw invalidField("integrationId", "no integration with this id");
+      return row;
+    };
+    return respond(
+      c,
+      filtersOf(query, integrationId ?? null),
+      query,
+      async () => (await integration())?.label ?? "all",
+      async () => void (await integration()),
+    );
+  },
+);

@@ -1,8 +1,8 @@
 /**
  * /v1/integrations: connect a Cloudflare account (verify, resolve, probe, seal, store, queue the
- * first sync), list, read, change and delete integrations (SPEC §3 "Integrations").
+ * first sync), list, read, change and delete integrations (docs/api.md#integrations).
  */
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { type ConnectedAccount, checkConnection } from "../cloudflare/checks";
 import { CloudflareClient } from "../cloudflare/client";
 import type { Config } from "../config";
@@ -15,13 +15,15 @@ import {
   type IntegrationRow,
   insertIntegrationStatement,
   isDuplicateLabel,
+  isLabelTaken,
   listIntegrations,
   updateIntegration,
 } from "../store/integrations";
 import { enqueueSyncs } from "../sync/enqueue";
 import { deleteCredential, putCredential } from "../vault/credentials";
-import { type HonoEnv, requireIntegration } from "./context";
-import { commonErrors, connectErrors, IdParam, IntegrationSchema, jsonContent } from "./schemas";
+import { createRouter, requireIntegration } from "./context";
+import { IdParam } from "./params";
+import { commonErrors, connectErrors, IntegrationSchema, jsonContent } from "./schemas";
 
 /** C0 controls and DEL. */
 const isControlCharacter = (ch: string) => {
@@ -103,180 +105,177 @@ const conflict = (accountName: string, labelText: string) =>
     `Cloudflare account '${accountName}' is already connected under the label '${labelText}'.`,
   );
 
-export function registerIntegrationRoutes(app: OpenAPIHono<HonoEnv>) {
-  app.openapi(
-    createRoute({
-      method: "post",
-      path: "/v1/integrations",
-      tags: ["Integrations"],
-      summary: "Connect a Cloudflare account",
-      description:
-        "Verifies the token, resolves the organization name to exactly one account, checks the token can list its members, then stores the token encrypted and queues a first sync.",
-      request: {
-        body: { required: true, content: { "application/json": { schema: CreateIntegrationBody } } },
-      },
-      responses: {
-        201: jsonContent(IntegrationSchema, "Connected; the first sync is queued"),
-        ...commonErrors,
-        ...connectErrors,
-      },
-    }),
-    async (c) => {
-      const body = c.req.valid("json");
-      const config = c.get("config");
-      const account = await connect(config, body);
-      const id = crypto.randomUUID();
-      const now = nowIso();
-      const sealed = await putCredential(c.env.CREDENTIALS, config.keyring, id, body.apiToken);
-      const row: IntegrationRow = {
-        id,
-        label: body.label,
-        organization_name: account.accountName,
-        account_id: account.accountId,
-        enabled: 1,
-        status: "pending",
-        token_kind: account.tokenKind,
-        credential_key_id: sealed.kid,
-        enforce_two_factor: account.enforceTwoFactor === null ? null : Number(account.enforceTwoFactor),
-        token_expires_at: account.tokenExpiresAt,
-        created_at: now,
-        updated_at: now,
-        last_sync_id: null,
-        last_successful_sync_at: null,
-        account_count: 0,
-      };
-      try {
-        await insertIntegrationStatement(c.env.DB, row).run();
-      } catch (e) {
-        await deleteCredential(c.env.CREDENTIALS, id);
-        if (isDuplicateLabel(e)) throw conflict(account.accountName, body.label);
-        throw e;
-      }
-      try {
-        const expected = new Map(account.memberCount === null ? [] : [[id, account.memberCount]]);
-        await enqueueSyncs(c.env.DB, c.env.SYNC_QUEUE, [id], "create", expected);
-      } catch (e) {
-        // The integration is saved; the next cron tick syncs it. Say so in the logs.
-        log("warn", "first_sync_not_queued", {
-          integrationId: id,
-          error: e instanceof Error ? e.message : String(e),
-        });
-      }
-      log("info", "integration_created", {
-        integrationId: id,
-        accountId: account.accountId,
-        tokenKind: account.tokenKind,
-      });
-      return c.json((await getIntegration(c.env.DB, id))!, 201);
+export const integrationRoutes = createRouter();
+
+integrationRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/v1/integrations",
+    tags: ["Integrations"],
+    summary: "Connect a Cloudflare account",
+    description:
+      "Verifies the token, resolves the organization name to exactly one account, checks the token can list its members, then stores the token encrypted and queues a first sync.",
+    request: {
+      body: { required: true, content: { "application/json": { schema: CreateIntegrationBody } } },
     },
-  );
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/integrations",
-      tags: ["Integrations"],
-      summary: "List integrations",
-      responses: {
-        200: jsonContent(z.object({ data: z.array(IntegrationSchema) }), "Every integration, oldest first"),
-        ...commonErrors,
-      },
-    }),
-    async (c) => c.json({ data: await listIntegrations(c.env.DB) }, 200),
-  );
-
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/integrations/{id}",
-      tags: ["Integrations"],
-      summary: "Get one integration",
-      request: { params: IdParam },
-      responses: { 200: jsonContent(IntegrationSchema, "The integration"), ...commonErrors },
-    }),
-    async (c) => {
-      const integration = await getIntegration(c.env.DB, c.req.valid("param").id);
-      if (!integration) throw new AppError("not_found", "No integration with this id.");
-      return c.json(integration, 200);
+    responses: {
+      201: jsonContent(IntegrationSchema, "Connected; the first sync is queued"),
+      ...commonErrors,
+      ...connectErrors,
     },
-  );
-
-  app.openapi(
-    createRoute({
-      method: "patch",
-      path: "/v1/integrations/{id}",
-      tags: ["Integrations"],
-      summary: "Change label, token or enabled",
-      description:
-        "A new apiToken is verified exactly like at creation; the old token stays in place until the new one passes.",
-      request: {
-        params: IdParam,
-        body: { required: true, content: { "application/json": { schema: PatchIntegrationBody } } },
-      },
-      responses: {
-        200: jsonContent(IntegrationSchema, "The updated integration"),
-        ...commonErrors,
-        ...connectErrors,
-      },
-    }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      const body = c.req.valid("json");
-      const config = c.get("config");
-      const row = await requireIntegration(c.env.DB, id);
-      const newLabel = body.label ?? row.label;
-      if (body.label !== undefined) {
-        const clash = await c.env.DB.prepare(
-          "SELECT 1 FROM integrations WHERE account_id = ? AND label = ? COLLATE NOCASE AND id != ?",
-        )
-          .bind(row.account_id, newLabel, id)
-          .first();
-        if (clash) throw conflict(row.organization_name, newLabel);
-      }
-      let token: Parameters<typeof updateIntegration>[2]["token"];
-      if (body.apiToken !== undefined) {
-        const account = await connect(config, {
-          organizationName: row.organization_name,
-          accountId: row.account_id,
-          apiToken: body.apiToken,
-        });
-        const sealed = await putCredential(c.env.CREDENTIALS, config.keyring, id, body.apiToken);
-        token = {
-          kind: account.tokenKind,
-          credentialKeyId: sealed.kid,
-          expiresAt: account.tokenExpiresAt,
-          enforceTwoFactor: account.enforceTwoFactor,
-        };
-      }
-      try {
-        await updateIntegration(c.env.DB, id, { label: body.label, enabled: body.enabled, token }, nowIso());
-      } catch (e) {
-        if (isDuplicateLabel(e)) throw conflict(row.organization_name, newLabel);
-        throw e;
-      }
-      log("info", "integration_updated", { integrationId: id, fields: Object.keys(body) });
-      return c.json((await getIntegration(c.env.DB, id))!, 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: "delete",
-      path: "/v1/integrations/{id}",
-      tags: ["Integrations"],
-      summary: "Delete an integration",
-      description: "Removes its credential from KV and its user accounts, sync runs and events from D1.",
-      request: { params: IdParam },
-      responses: { 204: { description: "Deleted" }, ...commonErrors },
-    }),
-    async (c) => {
-      const { id } = c.req.valid("param");
-      await requireIntegration(c.env.DB, id);
-      // Credential first: if the D1 delete then fails, a retry finds the row and finishes the job.
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const config = c.get("config");
+    const account = await connect(config, body);
+    const id = crypto.randomUUID();
+    const now = nowIso();
+    const sealed = await putCredential(c.env.CREDENTIALS, config.keyring, id, body.apiToken);
+    const row: IntegrationRow = {
+      id,
+      label: body.label,
+      organization_name: account.accountName,
+      account_id: account.accountId,
+      enabled: 1,
+      status: "pending",
+      token_kind: account.tokenKind,
+      credential_key_id: sealed.kid,
+      enforce_two_factor: account.enforceTwoFactor === null ? null : Number(account.enforceTwoFactor),
+      token_expires_at: account.tokenExpiresAt,
+      created_at: now,
+      updated_at: now,
+      last_sync_id: null,
+      last_successful_sync_at: null,
+      account_count: 0,
+    };
+    try {
+      await insertIntegrationStatement(c.env.DB, row).run();
+    } catch (e) {
       await deleteCredential(c.env.CREDENTIALS, id);
-      await deleteIntegration(c.env.DB, id);
-      log("info", "integration_deleted", { integrationId: id });
-      return c.body(null, 204);
+      if (isDuplicateLabel(e)) throw conflict(account.accountName, body.label);
+      throw e;
+    }
+    try {
+      const expected = new Map(account.memberCount === null ? [] : [[id, account.memberCount]]);
+      await enqueueSyncs(c.env.DB, c.env.SYNC_QUEUE, [id], "create", expected);
+    } catch (e) {
+      // The integration is saved; the next cron tick syncs it. Say so in the logs.
+      log("warn", "first_sync_not_queued", {
+        integrationId: id,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+    log("info", "integration_created", {
+      integrationId: id,
+      accountId: account.accountId,
+      tokenKind: account.tokenKind,
+    });
+    return c.json((await getIntegration(c.env.DB, id))!, 201);
+  },
+);
+
+integrationRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/integrations",
+    tags: ["Integrations"],
+    summary: "List integrations",
+    responses: {
+      200: jsonContent(z.object({ data: z.array(IntegrationSchema) }), "Every integration, oldest first"),
+      ...commonErrors,
     },
-  );
-}
+  }),
+  async (c) => c.json({ data: await listIntegrations(c.env.DB) }, 200),
+);
+
+integrationRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/v1/integrations/{id}",
+    tags: ["Integrations"],
+    summary: "Get one integration",
+    request: { params: IdParam },
+    responses: { 200: jsonContent(IntegrationSchema, "The integration"), ...commonErrors },
+  }),
+  async (c) => {
+    const integration = await getIntegration(c.env.DB, c.req.valid("param").id);
+    if (!integration) throw new AppError("not_found", "No integration with this id.");
+    return c.json(integration, 200);
+  },
+);
+
+integrationRoutes.openapi(
+  createRoute({
+    method: "patch",
+    path: "/v1/integrations/{id}",
+    tags: ["Integrations"],
+    summary: "Change label, token or enabled",
+    description:
+      "A new apiToken is verified exactly like at creation; the old token stays in place until the new one passes.",
+    request: {
+      params: IdParam,
+      body: { required: true, content: { "application/json": { schema: PatchIntegrationBody } } },
+    },
+    responses: {
+      200: jsonContent(IntegrationSchema, "The updated integration"),
+      ...commonErrors,
+      ...connectErrors,
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const config = c.get("config");
+    const row = await requireIntegration(c.env.DB, id);
+    const newLabel = body.label ?? row.label;
+    if (body.label !== undefined) {
+      if (await isLabelTaken(c.env.DB, row.account_id, newLabel, id)) {
+        throw conflict(row.organization_name, newLabel);
+      }
+    }
+    let token: Parameters<typeof updateIntegration>[2]["token"];
+    if (body.apiToken !== undefined) {
+      const account = await connect(config, {
+        organizationName: row.organization_name,
+        accountId: row.account_id,
+        apiToken: body.apiToken,
+      });
+      const sealed = await putCredential(c.env.CREDENTIALS, config.keyring, id, body.apiToken);
+      token = {
+        kind: account.tokenKind,
+        credentialKeyId: sealed.kid,
+        expiresAt: account.tokenExpiresAt,
+        enforceTwoFactor: account.enforceTwoFactor,
+      };
+    }
+    try {
+      await updateIntegration(c.env.DB, id, { label: body.label, enabled: body.enabled, token }, nowIso());
+    } catch (e) {
+      if (isDuplicateLabel(e)) throw conflict(row.organization_name, newLabel);
+      throw e;
+    }
+    log("info", "integration_updated", { integrationId: id, fields: Object.keys(body) });
+    return c.json((await getIntegration(c.env.DB, id))!, 200);
+  },
+);
+
+integrationRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/v1/integrations/{id}",
+    tags: ["Integrations"],
+    summary: "Delete an integration",
+    description: "Removes its credential from KV and its user accounts, sync runs and events from D1.",
+    request: { params: IdParam },
+    responses: { 204: { description: "Deleted" }, ...commonErrors },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    await requireIntegration(c.env.DB, id);
+    // Credential first: if the D1 delete then fails, a retry finds the row and finishes the job.
+    await deleteCredential(c.env.CREDENTIALS, id);
+    await deleteIntegration(c.env.DB, id);
+    log("info", "integration_deleted", { integrationId: id });
+    return c.body(null, 204);
+  },
+);

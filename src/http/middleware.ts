@@ -4,10 +4,11 @@
  */
 import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../config";
+import { equalBytes } from "../lib/constant-time";
 import { AppError } from "../lib/errors";
-import type { HonoEnv, Role } from "./context";
+import type { ApiRole, HonoEnv } from "./context";
 
-/** SPEC §5: bodies over 64 KiB are refused before parsing. */
+/** Bodies over 64 KiB are refused before parsing (docs/api.md#limits). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 export const requireConfig = createMiddleware<HonoEnv>(async (c, next) => {
@@ -38,14 +39,14 @@ function configuredDigest(token: string): Promise<ArrayBuffer> {
  * against every configured token regardless of early matches, so timing does not reveal which
  * one matched.
  */
-async function roleOf(presented: string, admin: string, readTokens: string[]): Promise<Role | null> {
+async function roleOf(presented: string, admin: string, readTokens: string[]): Promise<ApiRole | null> {
   const [mine, adminDigest, ...readDigests] = await Promise.all([
     sha256(presented),
     configuredDigest(admin),
     ...readTokens.map(configuredDigest),
   ]);
-  const isAdmin = crypto.subtle.timingSafeEqual(mine, adminDigest);
-  const reads = readDigests.map((d) => crypto.subtle.timingSafeEqual(mine, d));
+  const isAdmin = equalBytes(mine, adminDigest);
+  const reads = readDigests.map((d) => equalBytes(mine, d));
   if (isAdmin) return "admin";
   return reads.some(Boolean) ? "read" : null;
 }

@@ -94,15 +94,6 @@ export const IntegrationSchema = z
     },
   });
 
-/** Path parameter `id`: opaque, but bounded so junk never reaches SQL as a huge string. */
-export const IdParam = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(64)
-    .openapi({ param: { name: "id", in: "path" }, example: "5b0c7c8e-2f0e-4d8e-9f57-1c7f9b1e2a33" }),
-});
-
 const errorResponse = (description: string) => ({
   description,
   content: { "application/json": { schema: ErrorSchema } },

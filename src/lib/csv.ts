@@ -1,7 +1,7 @@
 /**
  * RFC 4180 CSV cells, safe to open in a spreadsheet: a cell that would start with =, +, -, @,
  * tab or carriage return is prefixed with a single quote so it is never evaluated as a formula
- * (SPEC §3), then quoted if it holds a comma, quote or line break.
+ * (docs/api.md#user-accounts), then quoted if it holds a comma, quote or line break.
  */
 const FORMULA_START = /^[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",\r\n]/;

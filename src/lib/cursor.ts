@@ -1,9 +1,10 @@
 /**
  * Opaque pagination cursors. A cursor carries the keyset position and the query it belongs to,
  * signed with HMAC-SHA256 so that a cursor from another query, another integration, or one that
- * was edited by hand is refused (SPEC §3: 400 validation_failed naming `cursor`).
+ * was edited by hand is refused (docs/api.md#limits: 400 validation_failed naming `cursor`).
  */
 import { decodeBase64Url, encodeBase64Url } from "./base64";
+import { equalBytes } from "./constant-time";
 
 /** 128 bits of MAC are plenty to make forging a cursor pointless. */
 const MAC_BYTES = 16;
@@ -42,10 +43,7 @@ export async function decodeCursor(secret: string, scope: string, cursor: string
   if (!payload || !signature || extra !== undefined) return null;
   const given = decodeBase64Url(signature);
   if (!given || given.length !== MAC_BYTES) return null;
-  const expected = await mac(secret, `${scope}\n${payload}`);
-  let diff = 0;
-  for (let i = 0; i < MAC_BYTES; i++) diff |= given[i]! ^ expected[i]!;
-  if (diff !== 0) return null;
+  if (!equalBytes(given, await mac(secret, `${scope}\n${payload}`))) return null;
   try {
     const position = JSON.parse(new TextDecoder().decode(decodeBase64Url(payload) ?? new Uint8Array()));
     return Array.isArray(position) ? position : null;

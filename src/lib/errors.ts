@@ -1,5 +1,5 @@
 /**
- * The single error vocabulary of the API (SPEC §3 "Errors") and of sync runs (SPEC §3 SyncRun).
+ * The single error vocabulary of the API (docs/api.md#errors) and of sync runs (docs/sync.md#failures).
  * Every failure the product reports carries one of these codes and a message that tells the
  * reader what to do; the HTTP status lives here and nowhere else.
  */
@@ -22,7 +22,7 @@ export const ERROR_STATUS = {
   cloudflare_unavailable: 502,
   not_configured: 503,
   internal: 500,
-  /** Sync runs only (SPEC §4): a run stuck queued or running past its bound. */
+  /** Sync runs only (docs/sync.md#leases-redelivery-and-abandoned-runs): a run stuck queued or running past its bound. */
   abandoned: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
 

@@ -2,7 +2,7 @@
  * Structured JSON logs, one line per event. Values pass through redaction: nothing that looks
  * like a Cloudflare token or a bearer credential leaves the Worker in a log line.
  */
-import { redactSecrets } from "../cloudflare/client";
+import { redactSecrets } from "./redact";
 
 type Level = "info" | "warn" | "error";
 

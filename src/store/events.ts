@@ -1,23 +1,14 @@
 /**
- * SQL for change events (SPEC §3 "Change events"): the feed, oldest first, keyset-paged on the
- * table's primary key (integration, occurredAt, ordinal).
+ * SQL for the events table (docs/api.md#change-events): the feed, oldest first, keyset-paged on
+ * the table's primary key (integration, occurredAt, ordinal), and the inserts of one sync.
  */
-
-export type EventType = "account.added" | "account.updated" | "account.removed" | "account.restored";
+import type { ChangeEvent, EventType, NewEvent } from "../domain/event";
+import { chunks, ROWS_PER_STATEMENT } from "./batching";
 
 /** Keyset position in the feed: (occurredAt, ordinal) of the last event served. */
 export type EventPosition = [string, number];
 
-export interface ChangeEvent {
-  id: string;
-  type: EventType;
-  accountId: string;
-  email: string;
-  changes: Record<string, { from: unknown; to: unknown }> | null;
-  syncId: string;
-  occurredAt: string;
-}
-
+/** An `events` row as D1 returns it. */
 interface EventRow {
   ordinal: number;
   id: string;
@@ -59,4 +50,22 @@ export async function listEvents(
     last: page.length > 0 ? [page[page.length - 1]!.occurred_at, page[page.length - 1]!.ordinal] : null,
     more,
   };
+}
+
+/** Inserts one sync's events; they share occurred_at and `ordinal` (position in the run) orders them. */
+export function insertEventStatements(
+  db: D1Database,
+  w: { integrationId: string; runId: string; occurredAt: string },
+  events: readonly NewEvent[],
+): D1PreparedStatement[] {
+  return chunks(events, ROWS_PER_STATEMENT).map((chunk, index) =>
+    db
+      .prepare(
+        `INSERT INTO events (integration_id, occurred_at, ordinal, id, type, account_id, email, changes, sync_id)
+         SELECT ?1, ?3, ?4 + j.key, j.value ->> 'id', j.value ->> 'type', j.value ->> 'accountId',
+                j.value ->> 'email', j.value -> 'changes', ?2
+           FROM json_each(?5) AS j`,
+      )
+      .bind(w.integrationId, w.runId, w.occurredAt, index * ROWS_PER_STATEMENT, JSON.stringify(chunk)),
+  );
 }

@@ -1,4 +1,4 @@
-/** SQL for integrations (SPEC §3 "Integrations"). */
+/** SQL for the integrations table (docs/api.md#integrations). */
 import { type SyncRun, type SyncRunRow, syncRunFromRow } from "./sync-runs";
 
 export interface Integration {
@@ -128,6 +128,20 @@ export function isDuplicateLabel(e: unknown): boolean {
   return e instanceof Error && /UNIQUE constraint failed: integrations\./.test(e.message);
 }
 
+/** True when another integration of the same Cloudflare account already has this label (any case). */
+export async function isLabelTaken(
+  db: D1Database,
+  accountId: string,
+  label: string,
+  exceptId: string,
+): Promise<boolean> {
+  const clash = await db
+    .prepare("SELECT 1 FROM integrations WHERE account_id = ? AND label = ? COLLATE NOCASE AND id != ?")
+    .bind(accountId, label, exceptId)
+    .first();
+  return clash !== null;
+}
+
 export interface IntegrationPatch {
   label?: string;
   enabled?: boolean;
@@ -208,4 +222,23 @@ export async function countIntegrationsUnderKey(db: D1Database, keyId: string): 
 
 export async function setCredentialKeyId(db: D1Database, id: string, keyId: string): Promise<void> {
   await db.prepare("UPDATE integrations SET credential_key_id = ? WHERE id = ?").bind(keyId, id).run();
+}
+
+/** A successful sync's mark on its integration: status ok, when, how many members, 2FA setting. */
+export function recordSyncSuccessStatement(
+  db: D1Database,
+  w: { integrationId: string; finishedAt: string; accountCount: number; enforceTwoFactor: boolean | null },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE integrations SET status = 'ok', last_successful_sync_at = ?, account_count = ?,
+              enforce_two_factor = COALESCE(?, enforce_two_factor)
+        WHERE id = ?`,
+    )
+    .bind(
+      w.finishedAt,
+      w.accountCount,
+      w.enforceTwoFactor === null ? null : Number(w.enforceTwoFactor),
+      w.integrationId,
+    );
 }

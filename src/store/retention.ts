@@ -1,5 +1,5 @@
 /**
- * Retention (SPEC §2 RETENTION_DAYS): sync runs, events, and user accounts removed before the
+ * Retention (docs/sync.md#retention): sync runs, events, and user accounts removed before the
  * cutoff are deleted in bounded batches, so D1 does not grow without limit and no single
  * statement runs long.
  */

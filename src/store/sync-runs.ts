@@ -1,4 +1,4 @@
-/** SQL for sync runs (SPEC §3 SyncRun): creation, the lease, results, listing. */
+/** SQL for the sync_runs table (docs/api.md#sync-runs): creation, the lease, results, listing. */
 import type { ErrorCode, Failure } from "../lib/errors";
 
 export type SyncTrigger = "cron" | "manual" | "create";
@@ -68,6 +68,59 @@ export function syncRunFromRow(row: SyncRunRow): SyncRun {
   };
 }
 
+/** A run about to be created: which integration, and when it was queued. */
+export interface QueuedRun {
+  runId: string;
+  integrationId: string;
+  queuedAt: string;
+}
+
+/**
+ * Creates a queued run for each integration whose latest run has finished, in one transaction:
+ * the integration is pointed at the new run only if its latest run is not queued or running, and
+ * the run row is inserted only where that claim succeeded. So a cron tick and a manual request
+ * racing for one integration create one run. Returns the runs created, in input order.
+ */
+export async function createQueuedRuns(
+  db: D1Database,
+  runs: readonly QueuedRun[],
+  trigger: SyncTrigger,
+): Promise<QueuedRun[]> {
+  const statements = runs.flatMap((run) => [
+    db
+      .prepare(
+        `UPDATE integrations SET last_sync_id = ?1
+          WHERE id = ?2 AND NOT EXISTS (
+            SELECT 1 FROM sync_runs r WHERE r.id = integrations.last_sync_id AND r.status IN ('queued', 'running'))
+         RETURNING id`,
+      )
+      .bind(run.runId, run.integrationId),
+    db
+      .prepare(
+        `INSERT INTO sync_runs (id, integration_id, trigger, status, queued_at)
+         SELECT ?1, ?2, ?3, 'queued', ?4 WHERE EXISTS (SELECT 1 FROM integrations WHERE id = ?2 AND last_sync_id = ?1)`,
+      )
+      .bind(run.runId, run.integrationId, trigger, run.queuedAt),
+  ]);
+  if (statements.length === 0) return [];
+  const results = await db.batch<{ id: string }>(statements);
+  return runs.filter((_, index) => (results[index * 2]?.results.length ?? 0) > 0);
+}
+
+/** Fails runs whose queue message could not be sent, so they do not sit queued until abandoned. */
+export async function failUnsentRuns(db: D1Database, runIds: readonly string[], finishedAt: string) {
+  await db.batch(
+    runIds.map((runId) =>
+      db
+        .prepare(
+          `UPDATE sync_runs SET status = 'failed', finished_at = ?, error_code = 'internal',
+                  error_message = 'The sync could not be queued; try again.' WHERE id = ? AND status = 'queued'`,
+        )
+        .bind(finishedAt, runId),
+    ),
+  );
+}
+
 export async function getSyncRun(db: D1Database, id: string): Promise<SyncRun | null> {
   const row = await db.prepare("SELECT * FROM sync_runs WHERE id = ?").bind(id).first<SyncRunRow>();
   return row ? syncRunFromRow(row) : null;
@@ -132,6 +185,50 @@ export async function requeueRun(db: D1Database, runId: string, leaseToken: stri
     .run();
 }
 
+/** A successful run's figures, as finishRunStatement records them. */
+export interface RunSuccess {
+  runId: string;
+  /** The lease this attempt holds; the batch aborts if another attempt took the run over. */
+  leaseToken: string;
+  finishedAt: string;
+  counts: SyncCounts;
+  pages: number;
+  apiRequests: number;
+}
+
+/**
+ * Finishes the run as succeeded, only if this attempt still holds the lease: otherwise it writes
+ * NULL into the NOT NULL status column, which aborts the whole batch it is the first of.
+ */
+export function finishRunStatement(db: D1Database, r: RunSuccess): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE sync_runs
+          SET status = CASE WHEN lease_token = ? THEN 'succeeded' END,
+              finished_at = ?, seen = ?, added = ?, updated = ?, removed = ?, unchanged = ?,
+              pages = ?, api_requests = api_requests + ?, error_code = NULL, error_message = NULL,
+              lease_token = NULL, lease_until = NULL
+        WHERE id = ?`,
+    )
+    .bind(
+      r.leaseToken,
+      r.finishedAt,
+      r.counts.seen,
+      r.counts.added,
+      r.counts.updated,
+      r.counts.removed,
+      r.counts.unchanged,
+      r.pages,
+      r.apiRequests,
+      r.runId,
+    );
+}
+
+/** True when a batch failed because another attempt had taken the run over (finishRunStatement). */
+export function isLeaseLost(e: unknown): boolean {
+  return e instanceof Error && /NOT NULL constraint failed: sync_runs\.status/.test(e.message);
+}
+
 export interface RunFailure {
   runId: string;
   integrationId: string;
@@ -144,7 +241,7 @@ export interface RunFailure {
 
 /**
  * Marks a run failed (only while this attempt holds its lease, or for runs nobody holds) and the
- * integration `error`; user accounts are not touched (SPEC §4: partial data changes nothing).
+ * integration `error`; user accounts are not touched (docs/sync.md#never-a-partial-list).
  */
 export async function failRun(db: D1Database, leaseToken: string | null, f: RunFailure): Promise<void> {
   await db.batch([
@@ -175,7 +272,8 @@ export async function failRun(db: D1Database, leaseToken: string | null, f: RunF
 
 /**
  * Runs stuck `queued` or `running` past their bound (message exhausted, invocation died) are
- * failed `abandoned` so the integration can sync again (SPEC §4). Returns how many.
+ * failed `abandoned` so the integration can sync again (docs/sync.md#leases-redelivery-and-abandoned-runs).
+ * Returns how many.
  */
 export async function abandonStuckRuns(
   db: D1Database,

@@ -1,10 +1,12 @@
 /**
- * SQL for reading user accounts (SPEC §3 "User accounts"): filters and keyset pagination on
- * (email, id[, integration_id]) — never OFFSET, so page 1,000 costs what page 1 costs and rows
- * written during a walk are neither skipped nor repeated.
+ * SQL reading the user_accounts table: the served list (docs/api.md#user-accounts), with filters
+ * and keyset pagination on (email, id[, integration_id]) — never OFFSET, so page 1,000 costs what
+ * page 1 costs and rows written during a walk are neither skipped nor repeated — and the stored
+ * list a sync diffs against.
  */
-import { displayName, type Role } from "../sync/member";
-import type { UserAccountRow } from "./member-row";
+import type { StoredAccount } from "../domain/diff";
+import { displayName, type MemberRole } from "../domain/member";
+import { memberFromRow, STORED_PAGE_ROWS, type UserAccountRow } from "./user-accounts-row";
 
 export interface AccountFilters {
   integrationId: string | null;
@@ -27,7 +29,7 @@ export interface UserAccount {
   lastName: string | null;
   name: string | null;
   status: string;
-  roles: Role[];
+  roles: MemberRole[];
   policies: unknown[];
   twoFactorEnabled: boolean | null;
   firstSeenAt: string;
@@ -38,8 +40,8 @@ export interface UserAccount {
 type Row = UserAccountRow & { integration_last_success: string | null };
 
 /**
- * In SPEC §3 field order, so the JSON reads like the contract. Decoded directly (not through the
- * sync's lazy memberFromRow): every field of a served row is read.
+ * In the documented field order, so the JSON reads like docs/api.md. Decoded directly (not
+ * through the sync's lazy memberFromRow): every field of a served row is read.
  */
 function fromRow(r: Row): UserAccount {
   return {
@@ -51,7 +53,7 @@ function fromRow(r: Row): UserAccount {
     lastName: r.last_name,
     name: displayName({ firstName: r.first_name, lastName: r.last_name }),
     status: r.status,
-    roles: JSON.parse(r.roles) as Role[],
+    roles: JSON.parse(r.roles) as MemberRole[],
     policies: JSON.parse(r.policies) as unknown[],
     twoFactorEnabled: r.two_factor_enabled === null ? null : r.two_factor_enabled === 1,
     firstSeenAt: r.first_seen_at,
@@ -62,58 +64,55 @@ function fromRow(r: Row): UserAccount {
   };
 }
 
-export async function listAccounts(
+/** The WHERE conditions and their values for `filters`, plus the keyset condition after `after`. */
+function whereClause(filters: AccountFilters, after: AccountPosition | null) {
+  const where: string[] = [];
+  const values: (string | number)[] = [];
+  const add = (condition: string, ...bound: (string | number)[]) => {
+    where.push(condition);
+    values.push(...bound);
+  };
+  if (filters.integrationId !== null) add("ua.integration_id = ?", filters.integrationId);
+  if (!filters.includeRemoved) add("ua.removed_at IS NULL");
+  if (filters.status !== null) add("ua.status = ?", filters.status);
+  // Cloudflare documents the 2FA flag as "default false": a member it says nothing about is not enrolled.
+  if (filters.twoFactor !== null) {
+    add(filters.twoFactor ? "ua.two_factor_enabled = 1" : "ua.two_factor_enabled IS NOT 1");
+  }
+  if (filters.role !== null) add("instr(ua.access_names, ?) > 0", `\n${filters.role.toLowerCase()}\n`);
+  if (filters.q !== null) {
+    // instr, not LIKE: % and _ in the search are ordinary characters.
+    const needle = filters.q.toLowerCase();
+    add(
+      "(instr(lower(ua.email), ?) > 0 OR instr(lower(ifnull(ua.first_name, '') || ' ' || ifnull(ua.last_name, '')), ?) > 0)",
+      needle,
+      needle,
+    );
+  }
+  if (after && filters.integrationId !== null) add("(ua.email, ua.id) > (?, ?)", after[0], after[1]);
+  if (after && filters.integrationId === null) {
+    add("(ua.email, ua.id, ua.integration_id) > (?, ?, ?)", after[0], after[1], after[2]);
+  }
+  return { sql: where.length > 0 ? `WHERE ${where.join(" AND ")}` : "", values };
+}
+
+export async function listUserAccounts(
   db: D1Database,
   filters: AccountFilters,
   after: AccountPosition | null,
   limit: number,
 ): Promise<{ accounts: UserAccount[]; last: AccountPosition | null; more: boolean }> {
-  const where: string[] = [];
-  const values: (string | number)[] = [];
-  if (filters.integrationId !== null) {
-    where.push("ua.integration_id = ?");
-    values.push(filters.integrationId);
-  }
-  if (!filters.includeRemoved) where.push("ua.removed_at IS NULL");
-  if (filters.status !== null) {
-    where.push("ua.status = ?");
-    values.push(filters.status);
-  }
-  // Cloudflare documents the 2FA flag as "default false": a member it says nothing about is not enrolled.
-  if (filters.twoFactor !== null)
-    where.push(filters.twoFactor ? "ua.two_factor_enabled = 1" : "ua.two_factor_enabled IS NOT 1");
-  if (filters.role !== null) {
-    where.push("instr(ua.access_names, ?) > 0");
-    values.push(`\n${filters.role.toLowerCase()}\n`);
-  }
-  if (filters.q !== null) {
-    // instr, not LIKE: % and _ in the search are ordinary characters.
-    where.push(
-      "(instr(lower(ua.email), ?) > 0 OR instr(lower(ifnull(ua.first_name, '') || ' ' || ifnull(ua.last_name, '')), ?) > 0)",
-    );
-    const needle = filters.q.toLowerCase();
-    values.push(needle, needle);
-  }
-  const perIntegration = filters.integrationId !== null;
-  if (after) {
-    if (perIntegration) {
-      where.push("(ua.email, ua.id) > (?, ?)");
-      values.push(after[0], after[1]);
-    } else {
-      where.push("(ua.email, ua.id, ua.integration_id) > (?, ?, ?)");
-      values.push(after[0], after[1], after[2]);
-    }
-  }
-  const order = perIntegration ? "ua.email, ua.id" : "ua.email, ua.id, ua.integration_id";
+  const where = whereClause(filters, after);
+  const order = filters.integrationId !== null ? "ua.email, ua.id" : "ua.email, ua.id, ua.integration_id";
   const sql = `SELECT ua.integration_id, ua.id, ua.user_id, ua.email, ua.first_name, ua.last_name, ua.status,
          ua.roles, ua.policies, ua.two_factor_enabled, ua.first_seen_at, ua.last_seen_at, ua.removed_at,
          i.last_successful_sync_at AS integration_last_success
     FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id
-   ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+   ${where.sql}
    ORDER BY ${order} LIMIT ?`;
   const { results } = await db
     .prepare(sql)
-    .bind(...values, limit + 1)
+    .bind(...where.values, limit + 1)
     .all<Row>();
   const more = results.length > limit;
   const page = results.slice(0, limit);
@@ -123,4 +122,29 @@ export async function listAccounts(
     last: lastRow ? [lastRow.email, lastRow.id, lastRow.integration_id] : null,
     more,
   };
+}
+
+/**
+ * Every stored row of the integration, removed ones included (a returning member is restored),
+ * handed to `onPage` one primary-key range at a time. Returns the number of queries made.
+ */
+export async function forEachStoredPage(
+  db: D1Database,
+  integrationId: string,
+  onPage: (rows: StoredAccount[]) => void,
+  pageRows = STORED_PAGE_ROWS,
+): Promise<number> {
+  let after = "";
+  for (let queries = 1; ; queries++) {
+    const { results } = await db
+      .prepare(
+        `SELECT id, user_id, email, first_name, last_name, status, roles, policies, two_factor_enabled, removed_at
+           FROM user_accounts WHERE integration_id = ? AND id > ? ORDER BY id LIMIT ?`,
+      )
+      .bind(integrationId, after, pageRows)
+      .all<Parameters<typeof memberFromRow>[0]>();
+    onPage(results.map(memberFromRow));
+    if (results.length < pageRows) return queries;
+    after = results[results.length - 1]!.id;
+  }
 }

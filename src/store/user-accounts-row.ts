@@ -2,8 +2,8 @@
  * A `user_accounts` row and its decoding into the member the diff compares. Free of D1 types so
  * the Node benchmarks can use it too.
  */
-import type { StoredAccount } from "../sync/diff";
-import type { Role } from "../sync/member";
+import type { StoredAccount } from "../domain/diff";
+import type { MemberRole } from "../domain/member";
 
 /** A `user_accounts` row as D1 returns it. */
 export interface UserAccountRow {
@@ -31,7 +31,7 @@ export function memberFromRow(
 ): StoredAccount {
   // The getters close over the two texts only, not the row, which can then be collected.
   const storedJson = { roles: r.roles, policies: r.policies };
-  let roles: Role[] | undefined;
+  let roles: MemberRole[] | undefined;
   let policies: unknown[] | undefined;
   return {
     id: r.id,
@@ -41,7 +41,7 @@ export function memberFromRow(
     lastName: r.last_name,
     status: r.status,
     get roles() {
-      roles ??= JSON.parse(storedJson.roles) as Role[];
+      roles ??= JSON.parse(storedJson.roles) as MemberRole[];
       return roles;
     },
     get policies() {

@@ -1,31 +1,10 @@
 /**
- * The difference between the stored list and a complete fetched list (SPEC §4). Pure: no I/O,
- * no clock; the sync writes exactly what this returns, and property tests pin its laws
- * (applying the diff to the old list yields the new list; a list against itself is empty).
+ * The difference between the stored list and a complete fetched list (docs/sync.md#one-sync-step-by-step).
+ * Pure: no I/O, no clock; the sync writes exactly what this returns, and property tests pin its
+ * laws (applying the diff to the old list yields the new list; a list against itself is empty).
  */
-import { type Member, TRACKED_FIELDS, type TrackedField } from "./member";
-
-export interface StoredAccount extends Member {
-  removedAt: string | null;
-  /**
-   * roles and policies as D1 stored them (JSON text, written from the same canonical values), so
-   * an unchanged member is recognised by comparing text instead of decoding and re-encoding both.
-   */
-  storedJson?: { roles: string; policies: string };
-}
-
-export type Changes = Partial<Record<TrackedField, { from: unknown; to: unknown }>>;
-
-export interface MemberDiff {
-  /** Members never seen before (or pruned long ago). */
-  added: Member[];
-  /** Members that were removed and are listed again; `changes` if they changed meanwhile. */
-  restored: { member: Member; changes: Changes | null }[];
-  updated: { member: Member; changes: Changes }[];
-  /** Current stored members the complete listing no longer has. */
-  removed: StoredAccount[];
-  unchanged: number;
-}
+import type { Changes, MemberDiff, StoredAccount } from "../domain/diff";
+import { type Member, TRACKED_FIELDS } from "../domain/member";
 
 const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
 
@@ -101,22 +80,4 @@ export class MemberDiffer {
 /** The diff of a whole stored list against a complete fetched list (see MemberDiffer). */
 export function diffMembers(stored: readonly StoredAccount[], fetched: readonly Member[]): MemberDiff {
   return new MemberDiffer(fetched).add(stored).finish();
-}
-
-/** True when the diff writes nothing. */
-export const isEmptyDiff = (d: MemberDiff) =>
-  d.added.length === 0 && d.restored.length === 0 && d.updated.length === 0 && d.removed.length === 0;
-
-/** What storing the diff does to the stored list (used by tests to state the diff's laws). */
-export function applyDiff(
-  stored: readonly StoredAccount[],
-  diff: MemberDiff,
-  removedAt: string,
-): StoredAccount[] {
-  const next = new Map(stored.map((s) => [s.id, { ...s }]));
-  for (const m of diff.added) next.set(m.id, { ...m, removedAt: null });
-  for (const { member } of diff.restored) next.set(member.id, { ...member, removedAt: null });
-  for (const { member } of diff.updated) next.set(member.id, { ...member, removedAt: null });
-  for (const r of diff.removed) next.set(r.id, { ...r, removedAt });
-  return [...next.values()];
 }

@@ -1,37 +1,22 @@
 /**
- * Lists every member of one account (SPEC §4 paging): page 1 to learn the size (together with the
- * next few pages when the account's size is already known from its last sync or the connect
+ * Lists every member of one account (docs/sync.md#paging): page 1 to learn the size (together with
+ * the next few pages when the account's size is already known from its last sync or the connect
  * check), then the remaining pages with bounded concurrency, paced under this sync's share of the
  * token's rate budget. Returns the complete, de-duplicated list or a failure — never a partial list.
  */
-
-import { MAX_PER_PAGE, pagesFromResultInfo } from "../cloudflare/checks";
 import type { ClientFailure, CloudflareClient } from "../cloudflare/client";
+import { normalizeMember } from "../cloudflare/member";
+import { MAX_PER_PAGE, pagesFromResultInfo } from "../cloudflare/paging";
 import { type CloudflareMember, memberListSchema, type ResultInfo } from "../cloudflare/schemas";
+import type { Member } from "../domain/member";
 import { err, ok, type Result } from "../lib/result";
-import { sleep } from "../lib/time";
-import { type Member, normalizeMember } from "./member";
+import { type BudgetSpent, PACER_BURST, PACER_RATE_PER_MS, type Pacer } from "./pacer";
 
 /**
  * Workers allow 6 simultaneous open connections per invocation: 5 member pages, and the sixth
  * for the account read a sync sends alongside them.
  */
 export const PAGE_CONCURRENCY = 5;
-/** Cloudflare: 1,200 requests per 5 minutes per token, shared with anything else using it. */
-export const TOKEN_BUDGET_REQUESTS = 1200;
-export const TOKEN_BUDGET_WINDOW_MS = 5 * 60_000;
-/** One sync may spend at most half the token's budget in any 5-minute window. */
-export const SYNC_BUDGET_SHARE = 0.5;
-/**
- * The share as a token bucket: a burst of half the share, refilled at half the share per window,
- * so no window ever sees more than the share (burst + refill). 300 requests at once, then 1/s.
- */
-export const PACER_BURST = Math.floor((TOKEN_BUDGET_REQUESTS * SYNC_BUDGET_SHARE) / 2);
-export const PACER_RATE_PER_MS = PACER_BURST / TOKEN_BUDGET_WINDOW_MS;
-/** When Cloudflare says fewer than this many requests remain, slow down and leave them to others. */
-export const RATELIMIT_RESERVE = 50;
-/** Longest pause taken inside an invocation to respect the budget; longer ends the attempt. */
-export const MAX_PACING_WAIT_MS = 10_000;
 /**
  * Longest a sync may spend paced. Queue consumers get 15 minutes of wall time; a listing that
  * would need longer than this under the pacer cannot finish in one invocation.
@@ -44,8 +29,8 @@ export const MAX_PAGES_WITHOUT_TOTAL = MAX_PAGES_PER_SYNC;
 
 export type ListFailure =
   | ClientFailure
+  | BudgetSpent
   | { kind: "inconsistent"; message: string }
-  | { kind: "budget"; retryAfterSeconds: number; message: string }
   | { kind: "too_large"; pages: number; members: number; message: string };
 
 export interface Listing {
@@ -53,43 +38,48 @@ export interface Listing {
   pages: number;
 }
 
-/** Spreads requests so one sync stays under its share of the token budget (a token bucket). */
-export class Pacer {
-  private tokens = PACER_BURST;
-  private last: number;
+type PageAnswer = Result<{ result: CloudflareMember[]; resultInfo: ResultInfo | null }, ListFailure>;
 
-  constructor(
-    private readonly client: CloudflareClient,
-    private readonly wait: (ms: number) => Promise<void> = sleep,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.last = now();
+/**
+ * The pages read so far, normalised as they arrive, so the raw (larger) member objects of the
+ * whole account are never held at once: at 50,000 members that is most of a Worker's 128 MB.
+ */
+class PageSet {
+  readonly pages = new Map<number, Member[]>();
+  readonly infos: ResultInfo[] = [];
+
+  /** Keeps one page's answer; the failure to report when it is a failure or holds a bad member. */
+  keep(page: number, answer: PageAnswer): ListFailure | null {
+    if (!answer.ok) return answer.error;
+    const members: Member[] = [];
+    for (const raw of answer.value.result) {
+      const member = normalizeMember(raw);
+      if (!member) return { kind: "invalid_response", message: `member ${raw.id} has no email address` };
+      members.push(member);
+    }
+    this.pages.set(page, members);
+    if (answer.value.resultInfo) this.infos.push(answer.value.resultInfo);
+    return null;
   }
 
-  /** Resolves when the next request may go; a failure when the wait would be too long. */
-  async acquire(): Promise<Result<void, ListFailure>> {
-    const now = this.now();
-    this.tokens = Math.min(PACER_BURST, this.tokens + (now - this.last) * PACER_RATE_PER_MS);
-    this.last = now;
-    // Below one token, wait for the refill; concurrent callers reserve tokens in turn (negative).
-    let waitMs = this.tokens >= 1 ? 0 : Math.ceil((1 - this.tokens) / PACER_RATE_PER_MS);
-    // What Cloudflare says is left for the token as a whole.
-    const rl = this.client.rateLimit;
-    if (rl && rl.remaining <= RATELIMIT_RESERVE) {
-      waitMs = Math.max(waitMs, Math.ceil((rl.resetSeconds * 1000) / Math.max(1, rl.remaining)));
-      if (rl.remaining === 0) waitMs = Math.max(waitMs, rl.resetSeconds * 1000);
+  /** Every member once, in page order; a failure when totals say members went missing. */
+  assemble(): Result<Listing, ListFailure> {
+    const byId = new Map<string, Member>();
+    for (const page of [...this.pages.keys()].sort((a, b) => a - b)) {
+      for (const member of this.pages.get(page)!) {
+        if (!byId.has(member.id)) byId.set(member.id, member);
+      }
     }
-    if (waitMs > MAX_PACING_WAIT_MS) {
-      const retryAfterSeconds = Math.ceil(waitMs / 1000);
+    // A total that moved while we paged may have shifted members between pages we already read.
+    const totals = this.infos.map((i) => i.total_count).filter((n): n is number => typeof n === "number");
+    const expected = totals.length > 0 ? Math.max(...totals) : null;
+    if (expected !== null && byId.size < expected) {
       return err({
-        kind: "budget",
-        retryAfterSeconds,
-        message: `this sync has used its share of the token's rate budget; continuing in ${retryAfterSeconds} s`,
+        kind: "inconsistent",
+        message: `the member list changed while it was being read (${byId.size} listed, ${expected} expected)`,
       });
     }
-    this.tokens -= 1;
-    if (waitMs > 0) await this.wait(waitMs);
-    return ok(undefined);
+    return ok({ members: [...byId.values()], pages: this.pages.size });
   }
 }
 
@@ -105,7 +95,7 @@ export async function listAllMembers(
   expectedMembers = 0,
 ): Promise<Result<Listing, ListFailure>> {
   const path = `/accounts/${encodeURIComponent(accountId)}/members`;
-  const fetchPage = async (page: number) => {
+  const fetchPage = async (page: number): Promise<PageAnswer> => {
     const paced = await pacer.acquire();
     if (!paced.ok) return paced;
     return client.get(
@@ -114,114 +104,104 @@ export async function listAllMembers(
       memberListSchema,
     );
   };
-
-  // Pages are normalised as they arrive, so the raw (larger) member objects of the whole account
-  // are never held at once: at 50,000 members that is most of a Worker's 128 MB.
-  const pages = new Map<number, Member[]>();
-  const keep = (page: number, raw: CloudflareMember[]): ListFailure | null => {
-    const members: Member[] = [];
-    for (const r of raw) {
-      const member = normalizeMember(r);
-      if (!member) return { kind: "invalid_response", message: `member ${r.id} has no email address` };
-      members.push(member);
-    }
-    pages.set(page, members);
-    return null;
-  };
-  const infos: ResultInfo[] = [];
-  // An account expected to be too large for one sync gets page 1 alone: the sync stops there.
-  const expectedPages =
-    Number.isFinite(expectedMembers) && expectedMembers > 0 ? Math.ceil(expectedMembers / MAX_PER_PAGE) : 0;
-  const opening =
-    expectedPages > MAX_PAGES_PER_SYNC ? 1 : Math.min(PAGE_CONCURRENCY, Math.max(1, expectedPages));
+  const set = new PageSet();
+  const opening = openingPageCount(expectedMembers);
   const answers = await Promise.all(Array.from({ length: opening }, (_, i) => fetchPage(i + 1)));
   for (const [i, answer] of answers.entries()) {
-    if (!answer.ok) return answer;
-    const malformed = keep(i + 1, answer.value.result);
-    if (malformed) return err(malformed);
-    if (answer.value.resultInfo) infos.push(answer.value.resultInfo);
-  }
-  const info = answers[0]?.ok ? answers[0].value.resultInfo : null;
-  const totalCount = typeof info?.total_count === "number" ? info.total_count : null;
-  const totalPages = pagesFromResultInfo(info, MAX_PER_PAGE);
-
-  if (totalPages === null) {
-    // No totals: walk until a short or empty page, guarded. Pages read past it hold nothing.
-    let page = 1;
-    while (pages.get(page)!.length >= MAX_PER_PAGE) {
-      page++;
-      if (page > MAX_PAGES_WITHOUT_TOTAL) {
-        return err({
-          kind: "inconsistent",
-          message: `member listing did not end after ${MAX_PAGES_WITHOUT_TOTAL} pages`,
-        });
-      }
-      if (pages.has(page)) continue;
-      const next = await fetchPage(page);
-      if (!next.ok) return next;
-      const malformed = keep(page, next.value.result);
-      if (malformed) return err(malformed);
-    }
-    for (const read of pages.keys()) if (read > page) pages.delete(read);
-  } else {
-    // Too large to list within this sync's share of the budget in one invocation: say so now
-    // rather than spend the token's budget on an attempt that cannot finish.
-    if (totalPages > MAX_PAGES_PER_SYNC) {
-      const members = totalCount ?? totalPages * MAX_PER_PAGE;
-      return err({
-        kind: "too_large",
-        pages: totalPages,
-        members,
-        message: `the account has ${totalCount === null ? "about " : ""}${members} members (${totalPages} pages); one sync can list at most ${MAX_PAGES_PER_SYNC} pages within its share of the token's rate budget`,
-      });
-    }
-    // SPEC §4 loop guard: a page count beyond what total_count allows is an error, not a walk.
-    if (totalCount !== null && totalPages > Math.ceil(totalCount / MAX_PER_PAGE) + 1) {
-      return err({
-        kind: "inconsistent",
-        message: `Cloudflare reported ${totalPages} pages for ${totalCount} members`,
-      });
-    }
-    // Opening pages past the end (the account shrank since last time) were requests, not pages.
-    for (const [read, members] of pages) {
-      if (read > Math.max(1, totalPages) && members.length === 0) pages.delete(read);
-    }
-    const queue = Array.from({ length: totalPages }, (_, i) => i + 1).filter((page) => !pages.has(page));
-    let failed: ListFailure | null = null;
-    const worker = async () => {
-      while (queue.length > 0 && !failed) {
-        const page = queue.shift()!;
-        const response = await fetchPage(page);
-        if (!response.ok) {
-          failed ??= response.error;
-          return;
-        }
-        const malformed = keep(page, response.value.result);
-        if (malformed) {
-          failed ??= malformed;
-          return;
-        }
-        if (response.value.resultInfo) infos.push(response.value.resultInfo);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(PAGE_CONCURRENCY, queue.length) }, worker));
+    const failed = set.keep(i + 1, answer);
     if (failed) return err(failed);
   }
+  const info = answers[0]?.ok ? answers[0].value.resultInfo : null;
+  const totalPages = pagesFromResultInfo(info, MAX_PER_PAGE);
+  const walked =
+    totalPages === null
+      ? await walkUntilShortPage(set, fetchPage)
+      : await fetchKnownPages(
+          set,
+          fetchPage,
+          totalPages,
+          typeof info?.total_count === "number" ? info.total_count : null,
+        );
+  return walked ?? set.assemble();
+}
 
-  const byId = new Map<string, Member>();
-  for (const page of [...pages.keys()].sort((a, b) => a - b)) {
-    for (const member of pages.get(page)!) {
-      if (!byId.has(member.id)) byId.set(member.id, member);
+/** How many pages to ask for at once before the account's size is known. */
+function openingPageCount(expectedMembers: number): number {
+  const expectedPages =
+    Number.isFinite(expectedMembers) && expectedMembers > 0 ? Math.ceil(expectedMembers / MAX_PER_PAGE) : 0;
+  // An account expected to be too large for one sync gets page 1 alone: the sync stops there.
+  if (expectedPages > MAX_PAGES_PER_SYNC) return 1;
+  return Math.min(PAGE_CONCURRENCY, Math.max(1, expectedPages));
+}
+
+/** No totals: walk until a short or empty page, guarded. Pages read past it hold nothing. */
+async function walkUntilShortPage(
+  set: PageSet,
+  fetchPage: (page: number) => Promise<PageAnswer>,
+): Promise<Result<never, ListFailure> | null> {
+  let page = 1;
+  while (set.pages.get(page)!.length >= MAX_PER_PAGE) {
+    page++;
+    if (page > MAX_PAGES_WITHOUT_TOTAL) {
+      return err({
+        kind: "inconsistent",
+        message: `member listing did not end after ${MAX_PAGES_WITHOUT_TOTAL} pages`,
+      });
     }
+    if (set.pages.has(page)) continue;
+    const failed = set.keep(page, await fetchPage(page));
+    if (failed) return err(failed);
   }
-  // A total that moved while we paged may have shifted members between pages we already read.
-  const totals = infos.map((i) => i.total_count).filter((n): n is number => typeof n === "number");
-  const expected = totals.length > 0 ? Math.max(...totals) : null;
-  if (expected !== null && byId.size < expected) {
-    return err({
+  for (const read of set.pages.keys()) if (read > page) set.pages.delete(read);
+  return null;
+}
+
+/** Totals known: check them, then read the pages not read yet, PAGE_CONCURRENCY at a time. */
+async function fetchKnownPages(
+  set: PageSet,
+  fetchPage: (page: number) => Promise<PageAnswer>,
+  totalPages: number,
+  totalCount: number | null,
+): Promise<Result<never, ListFailure> | null> {
+  const unusable = checkTotals(totalPages, totalCount);
+  if (unusable) return err(unusable);
+  // Opening pages past the end (the account shrank since last time) were requests, not pages.
+  for (const [read, members] of set.pages) {
+    if (read > Math.max(1, totalPages) && members.length === 0) set.pages.delete(read);
+  }
+  const queue = Array.from({ length: totalPages }, (_, i) => i + 1).filter((page) => !set.pages.has(page));
+  let failed: ListFailure | null = null;
+  const worker = async () => {
+    while (queue.length > 0 && !failed) {
+      const page = queue.shift()!;
+      // Read `failed` only after the await: another worker may have failed meanwhile.
+      const failure = set.keep(page, await fetchPage(page));
+      if (failure) failed ??= failure;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PAGE_CONCURRENCY, queue.length) }, worker));
+  return failed ? err(failed) : null;
+}
+
+/** Totals that make the listing impossible in one sync, or that contradict each other. */
+function checkTotals(totalPages: number, totalCount: number | null): ListFailure | null {
+  // Too large to list within this sync's share of the budget in one invocation: say so now
+  // rather than spend the token's budget on an attempt that cannot finish.
+  if (totalPages > MAX_PAGES_PER_SYNC) {
+    const members = totalCount ?? totalPages * MAX_PER_PAGE;
+    return {
+      kind: "too_large",
+      pages: totalPages,
+      members,
+      message: `the account has ${totalCount === null ? "about " : ""}${members} members (${totalPages} pages); one sync can list at most ${MAX_PAGES_PER_SYNC} pages within its share of the token's rate budget`,
+    };
+  }
+  // Loop guard: a page count beyond what total_count allows is an error, not a walk.
+  if (totalCount !== null && totalPages > Math.ceil(totalCount / MAX_PER_PAGE) + 1) {
+    return {
       kind: "inconsistent",
-      message: `the member list changed while it was being read (${byId.size} listed, ${expected} expected)`,
-    });
+      message: `Cloudflare reported ${totalPages} pages for ${totalCount} members`,
+    };
   }
-  return ok({ members: [...byId.values()], pages: pages.size });
+  return null;
 }

@@ -1,30 +1,41 @@
 /**
- * One integration's sync, as run by one queue message (SPEC §4):
+ * One integration's sync, as run by one queue message (docs/sync.md#one-sync-step-by-step):
  * lease → decrypt → list every member → diff against D1 → one transactional batch.
  * Anything short of a complete listing fails the run and leaves every user account untouched.
  */
-
-import { REQUIRED_PERMISSIONS, transportFailure, verifyToken } from "../cloudflare/checks";
-import { type ClientFailure, CloudflareClient } from "../cloudflare/client";
+import { verifyToken } from "../cloudflare/checks";
+import { CloudflareClient } from "../cloudflare/client";
+import {
+  isAuthFailure,
+  REQUIRED_PERMISSIONS,
+  TOKEN_BUDGET_TEXT,
+  transportFailure,
+} from "../cloudflare/errors";
+import { MAX_PER_PAGE } from "../cloudflare/paging";
 import { accountSchema } from "../cloudflare/schemas";
 import type { Config } from "../config";
+import type { MemberDiff } from "../domain/diff";
 import { type Failure, failure } from "../lib/errors";
 import { log } from "../lib/log";
+import { err, ok, type Result } from "../lib/result";
 import { nowIso } from "../lib/time";
 import { getIntegrationRow, type IntegrationRow } from "../store/integrations";
+import { syncWriteStatements } from "../store/sync-batch";
 import {
   failRun,
   getSyncRunRow,
+  isLeaseLost,
   releaseLease,
   requeueRun,
   type SyncTrigger,
   takeLease,
 } from "../store/sync-runs";
-import { forEachStoredPage, isLeaseLost, syncWriteStatements } from "../store/user-accounts";
+import { forEachStoredPage } from "../store/user-accounts-read";
 import { getCredential } from "../vault/credentials";
 import { MemberDiffer } from "./diff";
 import type { SyncMessage } from "./enqueue";
-import { type ListFailure, listAllMembers, MAX_PAGES_PER_SYNC, Pacer } from "./fetch-members";
+import { type ListFailure, type Listing, listAllMembers, MAX_PAGES_PER_SYNC } from "./fetch-members";
+import { Pacer, SYNC_BUDGET_SHARE } from "./pacer";
 
 /**
  * A run's lease outlives any invocation (queue consumers get 15 minutes of wall time), so two
@@ -45,6 +56,8 @@ export interface RunDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
+const DONE: RunOutcome = { kind: "done" };
+
 export async function runSync(deps: RunDeps, message: SyncMessage, attempt: number): Promise<RunOutcome> {
   const { db } = deps;
   const started = Date.now();
@@ -53,18 +66,14 @@ export async function runSync(deps: RunDeps, message: SyncMessage, attempt: numb
   if (!lease) {
     const run = await getSyncRunRow(db, message.runId);
     // Finished, deleted with its integration, or redelivered after it ended: nothing to do.
-    if (!run || run.status === "succeeded" || run.status === "failed") return { kind: "done" };
+    if (!run || run.status === "succeeded" || run.status === "failed") return DONE;
     // Another attempt holds a live lease: look again when it would have expired.
     const delaySeconds = Math.max(1, Math.ceil(((run.lease_until ?? started) - started) / 1000));
     return { kind: "retry", delaySeconds };
   }
+  const run = new LeasedRun(deps, message, attempt, { token: leaseToken, ...lease, started });
   try {
-    return await runLeased(deps, message, attempt, {
-      token: leaseToken,
-      trigger: lease.trigger,
-      rowsWritten: lease.rowsWritten,
-      started,
-    });
+    return await run.execute();
   } catch (e) {
     // Unexpected (D1 unreachable while recording the outcome, say): give the lease back so the
     // queue's redelivery can run the sync again at once instead of waiting out LEASE_MS.
@@ -80,132 +89,170 @@ interface HeldLease {
   started: number;
 }
 
-async function runLeased(
-  deps: RunDeps,
-  message: SyncMessage,
-  attempt: number,
-  lease: HeldLease,
-): Promise<RunOutcome> {
-  const { db } = deps;
-  const { token: leaseToken, trigger, started } = lease;
-  const integration = await getIntegrationRow(db, message.integrationId);
-  let apiRequests = 0;
-  let pages = 0;
-  const fail = async (f: Failure) => {
-    await failRun(db, leaseToken, {
-      runId: message.runId,
-      integrationId: message.integrationId,
-      failure: f,
-      finishedAt: nowIso(),
-      apiRequests,
-      pages,
-      seen: 0,
-    });
-    logRun(message, trigger, started, { status: "failed", apiRequests, pages, error: f.code });
-    return { kind: "done" } as const;
-  };
-  if (!integration) return fail(failure("internal", "The integration no longer exists."));
+/** One attempt that holds the run's lease: each step is a method, in the order execute() runs them. */
+class LeasedRun {
+  private apiRequests = 0;
+  private pages = 0;
 
-  const token = await getCredential(deps.kv, deps.config.keyring, integration.id);
-  if (!token.ok) {
-    return fail(
-      failure(
-        "internal",
-        `The stored API token could not be read (${token.error.message}). Check ENCRYPTION_KEYS, or set the token again with PATCH /v1/integrations/${integration.id}.`,
-      ),
+  constructor(
+    private readonly deps: RunDeps,
+    private readonly message: SyncMessage,
+    private readonly attempt: number,
+    private readonly lease: HeldLease,
+  ) {}
+
+  async execute(): Promise<RunOutcome> {
+    const integration = await getIntegrationRow(this.deps.db, this.message.integrationId);
+    if (!integration) return this.fail(failure("internal", "The integration no longer exists."));
+    const client = await this.clientFor(integration);
+    if (!client.ok) return this.fail(client.error);
+
+    // The account's 2FA enforcement is read alongside the first page; failing to read it is not fatal.
+    const accountRead = client.value.get(
+      `/accounts/${encodeURIComponent(integration.account_id)}`,
+      {},
+      accountSchema,
+    );
+    const expectedMembers = this.message.expectedMembers ?? integration.account_count;
+    const pacer = new Pacer(client.value, this.deps.sleep);
+    const listing = await listAllMembers(client.value, integration.account_id, pacer, expectedMembers);
+    const account = await accountRead;
+    this.apiRequests = client.value.requests;
+    if (!listing.ok) return this.listingFailed(client.value, integration, listing.error);
+
+    this.pages = listing.value.pages;
+    const enforceTwoFactor = account.ok ? (account.value.result.settings?.enforce_twofactor ?? null) : null;
+    return this.store(integration, listing.value, enforceTwoFactor);
+  }
+
+  /** A client holding the decrypted token, or the failure that explains why there is none. */
+  private async clientFor(integration: IntegrationRow): Promise<Result<CloudflareClient, Failure>> {
+    const token = await getCredential(this.deps.kv, this.deps.config.keyring, integration.id);
+    if (!token.ok) {
+      return err(
+        failure(
+          "internal",
+          `The stored API token could not be read (${token.error.message}). Check ENCRYPTION_KEYS, or set the token again with PATCH /v1/integrations/${integration.id}.`,
+        ),
+      );
+    }
+    return ok(
+      new CloudflareClient({
+        baseUrl: this.deps.config.cloudflareApiBaseUrl,
+        token: token.value,
+        timeoutMs: this.deps.config.cloudflareTimeoutMs,
+        sleep: this.deps.sleep,
+      }),
     );
   }
 
-  const client = new CloudflareClient({
-    baseUrl: deps.config.cloudflareApiBaseUrl,
-    token: token.value,
-    timeoutMs: deps.config.cloudflareTimeoutMs,
-    sleep: deps.sleep,
-  });
-  const pacer = new Pacer(client, deps.sleep);
-  // The account's 2FA enforcement is read alongside the first page; failing to read it is not fatal.
-  const accountRead = client.get(
-    `/accounts/${encodeURIComponent(integration.account_id)}`,
-    {},
-    accountSchema,
-  );
-  const expectedMembers = message.expectedMembers ?? integration.account_count;
-  const listing = await listAllMembers(client, integration.account_id, pacer, expectedMembers);
-  const account = await accountRead;
-  apiRequests = client.requests;
-
-  if (!listing.ok) {
-    const f = listing.error;
-    if ((f.kind === "rate_limited" || f.kind === "budget") && attempt < MAX_RATE_LIMITED_ATTEMPTS) {
-      await requeueRun(db, message.runId, leaseToken, apiRequests);
-      logRun(message, trigger, started, {
-        status: "requeued",
-        apiRequests,
-        retryAfterSeconds: f.retryAfterSeconds,
-      });
+  /** Rate limits come back through the queue while attempts remain; anything else fails the run. */
+  private async listingFailed(
+    client: CloudflareClient,
+    integration: IntegrationRow,
+    f: ListFailure,
+  ): Promise<RunOutcome> {
+    if ((f.kind === "rate_limited" || f.kind === "budget") && this.attempt < MAX_RATE_LIMITED_ATTEMPTS) {
+      await requeueRun(this.deps.db, this.message.runId, this.lease.token, this.apiRequests);
+      this.log({ status: "requeued", apiRequests: this.apiRequests, retryAfterSeconds: f.retryAfterSeconds });
       return { kind: "retry", delaySeconds: f.retryAfterSeconds };
     }
     const classified = await classifyListFailure(client, integration, f);
-    apiRequests = client.requests;
-    return fail(classified);
+    this.apiRequests = client.requests;
+    return this.fail(classified);
   }
-  pages = listing.value.pages;
 
-  const differ = new MemberDiffer(listing.value.members);
-  await forEachStoredPage(db, integration.id, (rows) => differ.add(rows));
-  const diff = differ.finish();
-  const finishedAt = nowIso();
-  const statements = syncWriteStatements(db, {
-    integrationId: integration.id,
-    runId: message.runId,
-    leaseToken,
-    finishedAt,
-    previousSuccessAt: integration.last_successful_sync_at,
-    diff,
-    seen: listing.value.members.length,
-    pages,
-    apiRequests,
-    enforceTwoFactor: account.ok ? (account.value.result.settings?.enforce_twofactor ?? null) : null,
-  });
-  // D1 rows written by this run (lease + result), reported so write costs stay visible.
-  let rowsWritten = lease.rowsWritten;
-  try {
-    const results = await db.batch(statements);
-    for (const r of results) rowsWritten += r.meta.rows_written ?? 0;
-  } catch (e) {
+  /** Diffs the complete listing against the stored rows and writes the result in one batch. */
+  private async store(
+    integration: IntegrationRow,
+    listing: Listing,
+    enforceTwoFactor: boolean | null,
+  ): Promise<RunOutcome> {
+    const differ = new MemberDiffer(listing.members);
+    await forEachStoredPage(this.deps.db, integration.id, (rows) => differ.add(rows));
+    const diff = differ.finish();
+    const statements = syncWriteStatements(this.deps.db, {
+      integrationId: integration.id,
+      runId: this.message.runId,
+      leaseToken: this.lease.token,
+      finishedAt: nowIso(),
+      previousSuccessAt: integration.last_successful_sync_at,
+      diff,
+      seen: listing.members.length,
+      pages: this.pages,
+      apiRequests: this.apiRequests,
+      enforceTwoFactor,
+    });
+    // D1 rows written by this run (lease + result), reported so write costs stay visible.
+    let rowsWritten = this.lease.rowsWritten;
+    try {
+      const results = await this.deps.db.batch(statements);
+      for (const r of results) rowsWritten += r.meta.rows_written ?? 0;
+    } catch (e) {
+      return this.writeFailed(integration, e);
+    }
+    this.log({
+      status: "succeeded",
+      apiRequests: this.apiRequests,
+      pages: this.pages,
+      rowsWritten,
+      counts: countsOf(diff, listing.members.length),
+    });
+    return DONE;
+  }
+
+  private writeFailed(integration: IntegrationRow, e: unknown): Promise<RunOutcome> | RunOutcome {
     if (isLeaseLost(e)) {
-      logRun(message, trigger, started, { status: "superseded", apiRequests, pages });
-      return { kind: "done" };
+      this.log({ status: "superseded", apiRequests: this.apiRequests, pages: this.pages });
+      return DONE;
     }
     log("error", "sync_write_failed", {
       integrationId: integration.id,
-      runId: message.runId,
+      runId: this.message.runId,
       error: String(e),
     });
-    return fail(
+    return this.fail(
       failure(
         "internal",
         "Saving the sync result failed; nothing was changed. The next sync will try again.",
       ),
     );
   }
-  logRun(message, trigger, started, {
-    status: "succeeded",
-    apiRequests,
-    pages,
-    rowsWritten,
-    counts: {
-      seen: listing.value.members.length,
-      added: diff.added.length + diff.restored.length,
-      updated: diff.updated.length,
-      removed: diff.removed.length,
-      unchanged: diff.unchanged,
-    },
-  });
-  return { kind: "done" };
+
+  private async fail(f: Failure): Promise<RunOutcome> {
+    await failRun(this.deps.db, this.lease.token, {
+      runId: this.message.runId,
+      integrationId: this.message.integrationId,
+      failure: f,
+      finishedAt: nowIso(),
+      apiRequests: this.apiRequests,
+      pages: this.pages,
+      seen: 0,
+    });
+    this.log({ status: "failed", apiRequests: this.apiRequests, pages: this.pages, error: f.code });
+    return DONE;
+  }
+
+  private log(fields: Record<string, unknown>): void {
+    log(fields.status === "failed" ? "warn" : "info", "sync_run", {
+      integrationId: this.message.integrationId,
+      runId: this.message.runId,
+      trigger: this.lease.trigger,
+      durationMs: Date.now() - this.lease.started,
+      ...fields,
+    });
+  }
 }
 
-/** 401/403 mid-sync: ask the verify endpoint whether the token died or lost a permission. */
+const countsOf = (diff: MemberDiff, seen: number) => ({
+  seen,
+  added: diff.added.length + diff.restored.length,
+  updated: diff.updated.length,
+  removed: diff.removed.length,
+  unchanged: diff.unchanged,
+});
+
+/** Why the listing failed, in the admin's terms; a refused credential is re-verified to say which. */
 async function classifyListFailure(
   client: CloudflareClient,
   integration: IntegrationRow,
@@ -221,7 +268,7 @@ async function classifyListFailure(
     case "too_large":
       return failure(
         "cloudflare_rate_limited",
-        `Cloudflare's member listing for ${where} is too large for one sync: ${f.message} (${MAX_PAGES_PER_SYNC * 50} members, half of the 1,200 requests per 5 minutes a token has). Nothing was changed.`,
+        `Cloudflare's member listing for ${where} is too large for one sync: ${f.message} (${MAX_PAGES_PER_SYNC * MAX_PER_PAGE} members, ${SYNC_BUDGET_SHARE * 100}% of the ${TOKEN_BUDGET_TEXT} a token has). Nothing was changed.`,
       );
     case "budget":
     case "rate_limited":
@@ -229,39 +276,35 @@ async function classifyListFailure(
         "cloudflare_rate_limited",
         `Cloudflare kept rate limiting the token of ${where} after ${MAX_RATE_LIMITED_ATTEMPTS} attempts. Something else may be using the same token heavily; the next scheduled sync will try again.`,
       );
-    case "http": {
-      if (f.status !== 401 && f.status !== 403 && !f.errors.some((e) => e.code === 1000)) {
-        return transportFailure(f);
-      }
-      const verified = await verifyToken(client, integration.token_kind, integration.account_id);
-      if (!verified.ok || verified.value.status !== "active") {
-        const state = verified.ok ? verified.value.status : "revoked or invalid";
-        return failure(
-          "cloudflare_token_invalid",
-          `The API token of ${where} is ${state}. Create a new read-only token in Cloudflare and set it with PATCH /v1/integrations/${integration.id}.`,
-        );
-      }
-      return failure(
-        "cloudflare_permission_missing",
-        `The API token of ${where} is active but may no longer list members. Edit it in the Cloudflare dashboard and add ${REQUIRED_PERMISSIONS} for this account.`,
-      );
-    }
+    case "http":
+      return isAuthFailure(f)
+        ? classifyRefusedToken(client, integration, where, f.message)
+        : transportFailure(f);
     default:
-      return transportFailure(f as ClientFailure);
+      return transportFailure(f);
   }
 }
 
-function logRun(
-  message: SyncMessage,
-  trigger: SyncTrigger,
-  started: number,
-  fields: Record<string, unknown>,
-): void {
-  log(fields.status === "failed" ? "warn" : "info", "sync_run", {
-    integrationId: message.integrationId,
-    runId: message.runId,
-    trigger,
-    durationMs: Date.now() - started,
-    ...fields,
-  });
+/**
+ * 401/403 mid-sync: ask the verify endpoint whether the token died or lost a permission. What
+ * Cloudflare said (already redacted by the client) is kept in the message for the admin.
+ */
+async function classifyRefusedToken(
+  client: CloudflareClient,
+  integration: IntegrationRow,
+  where: string,
+  cloudflareSaid: string,
+): Promise<Failure> {
+  const verified = await verifyToken(client, integration.token_kind, integration.account_id);
+  if (!verified.ok || verified.value.status !== "active") {
+    const state = verified.ok ? verified.value.status : "revoked or invalid";
+    return failure(
+      "cloudflare_token_invalid",
+      `The API token of ${where} is ${state} (Cloudflare said: ${cloudflareSaid}). Create a new read-only token in Cloudflare and set it with PATCH /v1/integrations/${integration.id}.`,
+    );
+  }
+  return failure(
+    "cloudflare_permission_missing",
+    `The API token of ${where} is active but may no longer list members (Cloudflare said: ${cloudflareSaid}). Edit it in the Cloudflare dashboard and add ${REQUIRED_PERMISSIONS} for this account.`,
+  );
 }

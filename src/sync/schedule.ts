@@ -1,5 +1,5 @@
 /**
- * The Cron Trigger's work (SPEC §4): fail runs that got stuck, queue one sync per enabled
+ * The Cron Trigger's work (docs/sync.md#triggers): fail runs that got stuck, queue one sync per enabled
  * integration, and prune history older than RETENTION_DAYS. Each step is bounded so a tick
  * fits one invocation however many integrations there are.
  */

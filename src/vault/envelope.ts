@@ -1,5 +1,5 @@
 /**
- * AES-256-GCM envelope for one API token (SPEC §5).
+ * AES-256-GCM envelope for one API token (docs/security.md).
  *
  * - A fresh random 96-bit IV per encryption: keys are long-lived and encrypt many tokens, so an
  *   IV must never repeat under one key (GCM loses confidentiality and integrity if it does).

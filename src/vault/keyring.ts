@@ -1,5 +1,5 @@
 /**
- * The keyring parsed from ENCRYPTION_KEYS (`id:base64key[,id:base64key…]`, SPEC §2).
+ * The keyring parsed from ENCRYPTION_KEYS (`id:base64key[,id:base64key…]`, docs/api.md#configuration).
  * The first key encrypts; every key decrypts, so rotation is: prepend a new key, call
  * `POST /v1/admin/rotate-credentials`, then drop the old key once nothing uses it.
  */

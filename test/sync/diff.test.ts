@@ -1,7 +1,22 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { applyDiff, diffMembers, isEmptyDiff, MemberDiffer, type StoredAccount } from "../../src/sync/diff";
-import type { Member } from "../../src/sync/member";
+import type { MemberDiff, StoredAccount } from "../../src/domain/diff";
+import type { Member } from "../../src/domain/member";
+import { diffMembers, MemberDiffer } from "../../src/sync/diff";
+
+/** True when the diff writes nothing. */
+const isEmptyDiff = (d: MemberDiff) =>
+  d.added.length === 0 && d.restored.length === 0 && d.updated.length === 0 && d.removed.length === 0;
+
+/** What storing the diff does to the stored list: the law the sync's batch must follow. */
+function applyDiff(stored: readonly StoredAccount[], diff: MemberDiff, removedAt: string): StoredAccount[] {
+  const next = new Map(stored.map((s) => [s.id, { ...s }]));
+  for (const m of diff.added) next.set(m.id, { ...m, removedAt: null });
+  for (const { member } of diff.restored) next.set(member.id, { ...member, removedAt: null });
+  for (const { member } of diff.updated) next.set(member.id, { ...member, removedAt: null });
+  for (const r of diff.removed) next.set(r.id, { ...r, removedAt });
+  return [...next.values()];
+}
 
 const memberArb = (id: string): fc.Arbitrary<Member> =>
   fc.record({

@@ -1,13 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { CloudflareClient } from "../../src/cloudflare/client";
-import {
-  MAX_PAGES_PER_SYNC,
-  PACER_BURST,
-  Pacer,
-  SYNC_BUDGET_SHARE,
-  TOKEN_BUDGET_REQUESTS,
-  TOKEN_BUDGET_WINDOW_MS,
-} from "../../src/sync/fetch-members";
+import { TOKEN_BUDGET_REQUESTS, TOKEN_BUDGET_WINDOW_MS } from "../../src/cloudflare/errors";
+import { MAX_PAGES_PER_SYNC } from "../../src/sync/fetch-members";
+import { PACER_BURST, Pacer, SYNC_BUDGET_SHARE } from "../../src/sync/pacer";
 import { connect, setupAccount, waitForRun } from "../helpers";
 
 /** A pacer on a fake clock: waiting advances time instead of sleeping. */

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { CloudflareClient } from "../../src/cloudflare/client";
-import { listAllMembers, PAGE_CONCURRENCY, Pacer } from "../../src/sync/fetch-members";
+import { listAllMembers, PAGE_CONCURRENCY } from "../../src/sync/fetch-members";
+import { Pacer } from "../../src/sync/pacer";
 import { rawMember } from "../helpers";
 
 const PER_PAGE = 50;

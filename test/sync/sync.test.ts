@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { forEachStoredPage } from "../../src/store/user-accounts";
+import { forEachStoredPage } from "../../src/store/user-accounts-read";
 import {
   api,
   connect,

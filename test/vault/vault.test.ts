@@ -193,14 +193,17 @@ describe("the KV credential store", () => {
     const id = crypto.randomUUID();
     const before = await putCredential(env.CREDENTIALS, await keyring(k1), id, TOKEN);
     const ring = await keyring(`${k2},${k1}`);
-    expect(await rotateCredential(env.CREDENTIALS, ring, id)).toMatchObject({
-      outcome: "rotated",
-      kid: "k2",
+    expect(await rotateCredential(env.CREDENTIALS, ring, id)).toEqual({
+      ok: true,
+      value: { outcome: "rotated", kid: "k2" },
     });
     const after = JSON.parse((await env.CREDENTIALS.get(credentialKey(id)))!) as SealedRecord;
     expect(after.kid).toBe("k2");
     expect(after.iv).not.toBe(before.iv);
-    expect(await rotateCredential(env.CREDENTIALS, ring, id)).toMatchObject({ outcome: "already_current" });
+    expect(await rotateCredential(env.CREDENTIALS, ring, id)).toEqual({
+      ok: true,
+      value: { outcome: "already_current", kid: "k2" },
+    });
     // Only the new key is needed now.
     expect(await getCredential(env.CREDENTIALS, await keyring(k2), id)).toEqual({ ok: true, value: TOKEN });
   });
@@ -210,8 +213,8 @@ describe("the KV credential store", () => {
     await putCredential(env.CREDENTIALS, await keyring(randomKey("gone")), id, TOKEN);
     const raw = await env.CREDENTIALS.get(credentialKey(id));
     const outcome = await rotateCredential(env.CREDENTIALS, await keyring(randomKey("k2")), id);
-    expect(outcome.outcome).toBe("failed");
-    expect(outcome.message).toContain("gone");
+    expect(outcome.ok).toBe(false);
+    expect(outcome.ok ? "" : outcome.error.message).toContain("gone");
     expect(await env.CREDENTIALS.get(credentialKey(id))).toBe(raw);
   });
 });
