@@ -2,7 +2,7 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { createSimulator } from "./simulator/app";
-import { SIMULATOR_ORIGIN, TEST_SECRETS } from "./test/constants";
+import { SIMULATOR_ORIGIN, TEST_SECRETS } from "./test/support/constants";
 
 // One simulator for the whole run: every outbound fetch of the Worker (and of test code inside
 // workerd) lands here. Tests isolate themselves by creating their own accounts and tokens.

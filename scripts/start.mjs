@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: the offline demo (SPEC §6). Writes demo secrets to .dev.vars on first run, applies
+// `npm start`: the offline demo (README walkthrough). Writes demo secrets to .dev.vars on first run, applies
 // D1 migrations to the local database, starts the seeded Cloudflare API simulator and
 // `wrangler dev` pointed at it, and stops both on Ctrl-C.
 import { spawn, spawnSync } from "node:child_process";

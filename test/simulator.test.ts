@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { createSimulator } from "../simulator/app";
 import { generateMembers, type RawMember } from "../simulator/members";
 import { DEMO } from "../simulator/seed";
-import { SIMULATOR_ORIGIN } from "./constants";
+import { SIMULATOR_ORIGIN } from "./support/constants";
 
 const API = `${SIMULATOR_ORIGIN}/client/v4`;
 

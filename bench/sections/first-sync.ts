@@ -152,7 +152,7 @@ export async function firstSyncFigures(ctx: Context): Promise<{ figures: Figure[
       const share = (paced * 300).toFixed(0);
       note +=
         ` Missed because of the rate budget, by design: the Pacer let ${grouped(burst)} requests go at once, then the simulator saw ${paced.toFixed(2)} requests/s (${share} per 5 minutes, the sync's share of the token's 1,200), so ${grouped(samples[0]!.apiRequests)} requests cannot take less than about ${((samples[0]!.apiRequests - burst) / paced / 60).toFixed(1)} minutes. ` +
-        "Measured once: the pacing makes it deterministic. 0.5× the floor at this size would spend most of the token's 5-minute budget in a few seconds, which SPEC §4 rules out; only a larger share for a token known to be dedicated to the connector would make it faster.";
+        "Measured once: the pacing makes it deterministic. 0.5× the floor at this size would spend most of the token's 5-minute budget in a few seconds, which the pacing rules out (docs/sync.md#pacing-and-rate-limits); only a larger share for a token known to be dedicated to the connector would make it faster.";
     } else if (!pass && listing / floorMs > 0.5) {
       note +=
         " Missed: paging itself is CPU-bound at this latency (per page ≈ max(latency / 5, CPU per page)).";

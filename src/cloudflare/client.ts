@@ -227,7 +227,8 @@ export function parseRetryAfter(value: string | null): number {
   if (value === null) return 60;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
-  const date = Date.parse(value);
+  // An HTTP date names its weekday and GMT; bare numbers such as "-5" are not dates.
+  const date = /[a-z]/i.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isFinite(date)) return Math.max(0, Math.ceil((date - Date.now()) / 1000));
   return 60;
 }

@@ -1,5 +1,5 @@
 /**
- * Fault matrix for one sync (SPEC §4 "A sync that does not finish listing every page changes no
+ * Fault matrix for one sync (docs/sync.md#never-a-partial-list: "A sync that does not finish listing every page changes no
  * user account"): every step of a sync × every fault that applies to it. Each case gets its own
  * account of 120 members (3 pages of 50), synced once; then one member is deleted in Cloudflare,
  * so a sync that trusted partial data would show up as a removal. For each case:
@@ -15,19 +15,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { MAX_RATE_LIMITED_ATTEMPTS } from "../../src/sync/run";
 import { seal } from "../../src/vault/envelope";
 import { loadKeyring } from "../../src/vault/keyring";
-import { TEST_SECRETS } from "../constants";
-import { api, connectAndSync, setupAccount, sim } from "../helpers";
-import {
-  type Delivery,
-  deliver,
-  injectD1Error,
-  runOf,
-  runRow,
-  servedEvents,
-  servedList,
-  sql,
-  startSync,
-} from "./harness";
+import { api } from "../support/api";
+import { TEST_SECRETS } from "../support/constants";
+import { setupAccount, sim } from "../support/simulator";
+import { connectAndSync, type Delivery, deliver, runOf, runRow, startSync } from "../support/sync";
+import { injectD1Error, servedEvents, servedList, sql } from "./harness";
 
 const MEMBERS = 120;
 const LONG_RETRY_AFTER = 120;

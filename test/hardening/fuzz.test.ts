@@ -14,8 +14,9 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectAndSync, setupAccount, sim, uniqueName } from "../helpers";
-import { DOCUMENTED_ROUTES } from "../support";
+import { DOCUMENTED_ROUTES } from "../support/routes";
+import { setupAccount, sim, uniqueName } from "../support/simulator";
+import { connectAndSync } from "../support/sync";
 import {
   ACCEPTS,
   AUTH_HEADERS,
@@ -363,7 +364,7 @@ describe("HTTP API fuzzing", () => {
     },
   );
 
-  it("any generated request to any route: no 5xx, SPEC error shape, nothing stored when refused", async () => {
+  it("any generated request to any route: no 5xx, the documented error shape, nothing stored when refused", async () => {
     const allParams = [...new Set(OPERATIONS.flatMap((o) => o.query.map((q) => q.name)))];
     const tokenValues = () => Object.values(fixture.tokens);
     const recipe = fc.constantFrom(...OPERATIONS).chain((op) =>

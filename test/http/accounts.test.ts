@@ -1,15 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import {
-  api,
-  connectAndSync,
-  expectError,
-  rawMember,
-  setupAccount,
-  sim,
-  uniqueName,
-  walkPages,
-} from "../helpers";
+import { api, walkPages } from "../support/api";
+import { expectError } from "../support/errors";
+import { rawMember, setupAccount, sim, uniqueName } from "../support/simulator";
+import { connectAndSync, syncNow } from "../support/sync";
 
 const binaryOrder = (a: any, b: any) =>
   a.email < b.email ? -1 : a.email > b.email ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -65,7 +59,7 @@ describe("listing user accounts", () => {
     expect([...rows].sort(binaryOrder)).toEqual(rows);
   });
 
-  it("serves each account with exactly the SPEC fields", async () => {
+  it("serves each account with exactly the documented fields", async () => {
     const page = await api("GET", `/v1/integrations/${integrationId}/accounts?q=special.obrien`);
     expect(page.body.data).toHaveLength(1);
     const account = page.body.data[0];
@@ -206,10 +200,7 @@ describe("listing user accounts", () => {
     const account = await setupAccount({ members: [rawMember(1), rawMember(2)] });
     const { integration } = await connectAndSync(account);
     await sim.deleteMember(account.accountId, rawMember(2).id);
-    await api("POST", `/v1/integrations/${integration.id}/sync`).then(async (r) => {
-      const { waitForRun } = await import("../helpers");
-      await waitForRun(r.body.id);
-    });
+    await syncNow(integration.id);
     const current = await api("GET", `/v1/integrations/${integration.id}/accounts`);
     expect(current.body.data.map((a: any) => a.id)).toEqual([rawMember(1).id]);
     const all = await api("GET", `/v1/integrations/${integration.id}/accounts?includeRemoved=true`);

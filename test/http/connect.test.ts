@@ -1,22 +1,13 @@
-// Connect-time checks (SPEC §3 "Integrations") against the Cloudflare API simulator: token kinds,
+// Connect-time checks (docs/api.md#integrations) against the Cloudflare API simulator: token kinds,
 // token states, permissions, organization resolution, Cloudflare outages, label conflicts, and
 // the PATCH / DELETE life cycle. At the end: no response in this file ever contained a token.
 import { env } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  api,
-  connect,
-  expectError,
-  seenBodies,
-  setupAccount,
-  sim,
-  storedAccounts,
-  storedEvents,
-  syncNow,
-  uniqueName,
-  waitForRun,
-} from "../helpers";
-import { expectExactError, legacyTokenValue } from "../support";
+import { api, seenBodies } from "../support/api";
+import { expectError } from "../support/errors";
+import { legacyTokenValue } from "../support/secrets";
+import { setupAccount, sim, uniqueName } from "../support/simulator";
+import { connect, storedAccounts, storedEvents, syncNow, waitForRun } from "../support/sync";
 
 /** Every Cloudflare token value this file sends, for the leak check at the end. */
 const usedTokens = new Set<string>();
@@ -117,7 +108,7 @@ describe("connecting with an account-owned (cfat_) token", () => {
     const account = await newAccount();
     const token = await accountToken(account.accountId, { accountsList: "reject" });
     const response = await post({ label: "Owned", organizationName: account.name, apiToken: token });
-    const error = expectExactError(response, 422, "organization_not_found");
+    const error = expectError(response, 422, "organization_not_found");
     expect(error.message).toMatch(/accountId/);
     expect(
       await env.DB.prepare("SELECT 1 FROM integrations WHERE account_id = ?").bind(account.accountId).first(),
@@ -149,7 +140,7 @@ describe("connecting with an account-owned (cfat_) token", () => {
       apiToken: token,
       accountId: account.accountId,
     });
-    const error = expectExactError(response, 422, "organization_not_found");
+    const error = expectError(response, 422, "organization_not_found");
     expect(error.message).toContain(account.name);
     expect(error.message).toContain("Somebody Else");
   });
@@ -205,7 +196,7 @@ describe("connecting with a legacy (unprefixed) token", () => {
       accountsList: "reject",
     });
     const response = await post({ label: "Legacy", organizationName: account.name, apiToken: token });
-    const error = expectExactError(response, 422, "organization_not_found");
+    const error = expectError(response, 422, "organization_not_found");
     expect(error.message).toMatch(/accountId/);
   });
 
@@ -221,7 +212,7 @@ describe("connecting with a legacy (unprefixed) token", () => {
       apiToken: token,
       accountId: account.accountId,
     });
-    const error = expectExactError(response, 422, "organization_not_found");
+    const error = expectError(response, 422, "organization_not_found");
     expect(error.message).toContain(account.name);
   });
 
@@ -232,7 +223,7 @@ describe("connecting with a legacy (unprefixed) token", () => {
       organizationName: account.name,
       apiToken: legacyTokenValue(),
     });
-    expectExactError(response, 422, "cloudflare_token_invalid");
+    expectError(response, 422, "cloudflare_token_invalid");
   });
 });
 
@@ -242,7 +233,7 @@ describe("token states and permissions", () => {
       const account = await newAccount();
       const token = track(await sim.createToken({ kind: "user", accountIds: [account.accountId], status }));
       const response = await post({ label: "x", organizationName: account.name, apiToken: token });
-      const error = expectExactError(response, 422, "cloudflare_token_invalid");
+      const error = expectError(response, 422, "cloudflare_token_invalid");
       expect(error.message).toContain(status);
     });
 
@@ -262,7 +253,7 @@ describe("token states and permissions", () => {
         apiToken: token,
         accountId: account.accountId,
       });
-      expectExactError(response, 422, "cloudflare_token_invalid");
+      expectError(response, 422, "cloudflare_token_invalid");
     });
   }
 
@@ -276,7 +267,7 @@ describe("token states and permissions", () => {
       }),
     );
     const response = await post({ label: "x", organizationName: account.name, apiToken: token });
-    const error = expectExactError(response, 422, "cloudflare_token_invalid");
+    const error = expectError(response, 422, "cloudflare_token_invalid");
     expect(error.message).toContain("expired");
   });
 
@@ -284,13 +275,13 @@ describe("token states and permissions", () => {
     const account = await newAccount();
     await sim.patchToken(account.token, { revoked: true });
     const revoked = await post({ label: "x", organizationName: account.name, apiToken: account.token });
-    expectExactError(revoked, 422, "cloudflare_token_invalid");
+    expectError(revoked, 422, "cloudflare_token_invalid");
     const madeUp = await post({
       label: "x",
       organizationName: account.name,
       apiToken: "cfut_0000000000000000000000000000000000000000",
     });
-    expectExactError(madeUp, 422, "cloudflare_token_invalid");
+    expectError(madeUp, 422, "cloudflare_token_invalid");
   });
 
   it("refuses a Global API Key with a message saying to create an API token", async () => {
@@ -300,7 +291,7 @@ describe("token states and permissions", () => {
       organizationName: account.name,
       apiToken: "cfk_0000000000000000000000000000000000000000",
     });
-    const error = expectExactError(response, 422, "cloudflare_token_invalid");
+    const error = expectError(response, 422, "cloudflare_token_invalid");
     expect(error.message).toMatch(/Global API Key/);
   });
 
@@ -314,7 +305,7 @@ describe("token states and permissions", () => {
       }),
     );
     const response = await post({ label: "x", organizationName: account.name, apiToken: token });
-    const error = expectExactError(response, 422, "cloudflare_permission_missing");
+    const error = expectError(response, 422, "cloudflare_permission_missing");
     expect(error.message).toContain("Account Settings: Read");
     expect(error.message).toContain(account.name);
   });
@@ -327,7 +318,7 @@ describe("resolving the organization name", () => {
     const ids = [await sim.createAccount({ name: first }), await sim.createAccount({ name: second })];
     const token = track(await sim.createToken({ kind: "user", accountIds: ids }));
     const response = await post({ label: "x", organizationName: "No Such Org", apiToken: token });
-    const error = expectExactError(response, 422, "organization_not_found");
+    const error = expectError(response, 422, "organization_not_found");
     expect(error.message).toContain("No Such Org");
     expect(error.message).toContain(first);
     expect(error.message).toContain(second);
@@ -338,7 +329,7 @@ describe("resolving the organization name", () => {
     const id = await sim.createAccount({ name: `${name} Holdings` });
     const token = track(await sim.createToken({ kind: "user", accountIds: [id] }));
     const response = await post({ label: "x", organizationName: name, apiToken: token });
-    expectExactError(response, 422, "organization_not_found");
+    expectError(response, 422, "organization_not_found");
   });
 
   it("refuses two accounts with the same name (case-insensitively), listing both ids", async () => {
@@ -347,7 +338,7 @@ describe("resolving the organization name", () => {
     const b = await sim.createAccount({ name: name.toLowerCase() });
     const token = track(await sim.createToken({ kind: "user", accountIds: [a, b] }));
     const response = await post({ label: "x", organizationName: name, apiToken: token });
-    const error = expectExactError(response, 422, "organization_ambiguous");
+    const error = expectError(response, 422, "organization_ambiguous");
     expect(error.message).toContain(a);
     expect(error.message).toContain(b);
     expect(error.message).toMatch(/accountId/);
@@ -364,7 +355,7 @@ describe("Cloudflare outages", () => {
     const account = await newAccount();
     await sim.fault({ token: account.token, path: "user_verify" }, { kind: "status", status: 503 });
     const response = await post({ label: "Outage", organizationName: account.name, apiToken: account.token });
-    const error = expectExactError(response, 502, "cloudflare_unavailable");
+    const error = expectError(response, 502, "cloudflare_unavailable");
     expect(error.message).not.toContain(account.token);
     const verifies = (await sim.requests({ token: account.token })).filter((r) => r.path.endsWith("/verify"));
     expect(verifies.length).toBeGreaterThan(1);
@@ -393,7 +384,7 @@ describe("labels", () => {
       organizationName: account.name,
       apiToken: account.token,
     });
-    const error = expectExactError(again, 409, "conflict");
+    const error = expectError(again, 409, "conflict");
     expect(error.message).toContain("production");
     const other = await post({ label: "Staging", organizationName: account.name, apiToken: account.token });
     expect(other.status, other.text).toBe(201);
@@ -441,7 +432,7 @@ describe("PATCH /v1/integrations/{id}", () => {
     const one = await connect(account, "One");
     const two = await connect(account, "Two");
     const clash = await api("PATCH", `/v1/integrations/${two.id}`, { body: { label: "ONE" } });
-    expectExactError(clash, 409, "conflict");
+    expectError(clash, 409, "conflict");
     expect((await api("GET", `/v1/integrations/${two.id}`)).body.label).toBe("Two");
     // Renaming to its own label in another case is not a clash.
     const self = await api("PATCH", `/v1/integrations/${one.id}`, { body: { label: "one" } });
@@ -460,7 +451,7 @@ describe("PATCH /v1/integrations/{id}", () => {
     const response = await api("PATCH", `/v1/integrations/${integration.id}`, {
       body: { apiToken: replacement, label: "Renamed too" },
     });
-    expectExactError(response, 422, "cloudflare_token_invalid");
+    expectError(response, 422, "cloudflare_token_invalid");
     expect(await env.CREDENTIALS.get(`credential:${integration.id}`)).toBe(sealedBefore);
     // Nothing of the refused PATCH was applied.
     expect((await api("GET", `/v1/integrations/${integration.id}`)).body.label).toBe("Keep");
@@ -525,8 +516,8 @@ describe("DELETE /v1/integrations/{id}", () => {
     const deleted = await api("DELETE", `/v1/integrations/${integration.id}`);
     expect(deleted.status).toBe(204);
     expect(deleted.text).toBe("");
-    expectExactError(await api("GET", `/v1/integrations/${integration.id}`), 404, "not_found");
-    expectExactError(await api("GET", `/v1/syncs/${run.id}`), 404, "not_found");
+    expectError(await api("GET", `/v1/integrations/${integration.id}`), 404, "not_found");
+    expectError(await api("GET", `/v1/syncs/${run.id}`), 404, "not_found");
     expect(await env.CREDENTIALS.get(`credential:${integration.id}`)).toBeNull();
     expect(await count("user_accounts")).toBe(0);
     expect(await count("sync_runs")).toBe(0);

@@ -1,10 +1,13 @@
-// Every error code of SPEC §3 with its HTTP status and the exact shape
+// Every error code of docs/api.md#errors with its HTTP status and the exact shape
 // `{ error: { code, message, details } }`, including configuration errors (503) and the body limit (413).
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { TEST_SECRETS } from "../constants";
-import { api, connect, READER, setupAccount, sim, waitForRun } from "../helpers";
-import { callWorker, expectExactError, KEY_K1, KEY_K2, secretValues } from "../support";
+import { api, callWorker, READER } from "../support/api";
+import { TEST_SECRETS } from "../support/constants";
+import { expectError } from "../support/errors";
+import { KEY_K1, KEY_K2, secretValues } from "../support/secrets";
+import { setupAccount, sim } from "../support/simulator";
+import { connect, waitForRun } from "../support/sync";
 
 const UNKNOWN_ID = "6f1d2c3b-0000-4000-8000-00000000dead";
 const VALID_BODY = {
@@ -15,20 +18,20 @@ const VALID_BODY = {
 
 describe("404 not_found", () => {
   it("answers an unknown route with not_found, inside and outside /v1", async () => {
-    expectExactError(await api("GET", "/nope", { token: null }), 404, "not_found");
-    expectExactError(await api("GET", "/v1/nope"), 404, "not_found");
-    expectExactError(await api("POST", "/v1/integrations/x/y/z", { body: {} }), 404, "not_found");
+    expectError(await api("GET", "/nope", { token: null }), 404, "not_found");
+    expectError(await api("GET", "/v1/nope"), 404, "not_found");
+    expectError(await api("POST", "/v1/integrations/x/y/z", { body: {} }), 404, "not_found");
   });
 
   it("answers an unknown integration id with not_found on every integration route", async () => {
     const base = `/v1/integrations/${UNKNOWN_ID}`;
-    expectExactError(await api("GET", base), 404, "not_found");
-    expectExactError(await api("PATCH", base, { body: { label: "x" } }), 404, "not_found");
-    expectExactError(await api("DELETE", base), 404, "not_found");
-    expectExactError(await api("POST", `${base}/sync`), 404, "not_found");
-    expectExactError(await api("GET", `${base}/syncs`), 404, "not_found");
-    expectExactError(await api("GET", `${base}/events`), 404, "not_found");
-    expectExactError(await api("GET", `/v1/syncs/${UNKNOWN_ID}`), 404, "not_found");
+    expectError(await api("GET", base), 404, "not_found");
+    expectError(await api("PATCH", base, { body: { label: "x" } }), 404, "not_found");
+    expectError(await api("DELETE", base), 404, "not_found");
+    expectError(await api("POST", `${base}/sync`), 404, "not_found");
+    expectError(await api("GET", `${base}/syncs`), 404, "not_found");
+    expectError(await api("GET", `${base}/events`), 404, "not_found");
+    expectError(await api("GET", `/v1/syncs/${UNKNOWN_ID}`), 404, "not_found");
   });
 });
 
@@ -39,7 +42,7 @@ describe("400 invalid_json", () => {
         rawBody: raw,
         headers: { "Content-Type": "application/json" },
       });
-      const error = expectExactError(response, 400, "invalid_json");
+      const error = expectError(response, 400, "invalid_json");
       expect(error.details).toEqual([]);
     }
   });
@@ -49,7 +52,7 @@ describe("400 invalid_json", () => {
       rawBody: "{label:",
       headers: { "Content-Type": "application/json" },
     });
-    expectExactError(response, 400, "invalid_json");
+    expectError(response, 400, "invalid_json");
   });
 
   it("refuses a body that is not sent as JSON", async () => {
@@ -57,18 +60,14 @@ describe("400 invalid_json", () => {
       rawBody: JSON.stringify(VALID_BODY),
       headers: { "Content-Type": "text/plain" },
     });
-    const error = expectExactError(response, 400, "invalid_json");
+    const error = expectError(response, 400, "invalid_json");
     expect(error.message).toMatch(/application\/json/);
   });
 });
 
 describe("400 validation_failed", () => {
   it("lists one detail per missing field of POST /v1/integrations", async () => {
-    const error = expectExactError(
-      await api("POST", "/v1/integrations", { body: {} }),
-      400,
-      "validation_failed",
-    );
+    const error = expectError(await api("POST", "/v1/integrations", { body: {} }), 400, "validation_failed");
     expect(error.details.map((d) => d.path).sort()).toEqual(["apiToken", "label", "organizationName"]);
     for (const field of ["label", "organizationName", "apiToken"]) expect(error.message).toContain(field);
   });
@@ -79,28 +78,28 @@ describe("400 validation_failed", () => {
     });
     expect(response.status).toBe(400);
     expect(["validation_failed", "invalid_json"]).toContain(response.body.error.code);
-    expectExactError(response, 400, response.body.error.code);
+    expectError(response, 400, response.body.error.code);
   });
 
   it("names each field that is wrong, and only those", async () => {
     const response = await api("POST", "/v1/integrations", {
       body: { ...VALID_BODY, label: "   ", apiToken: "short" },
     });
-    const error = expectExactError(response, 400, "validation_failed");
+    const error = expectError(response, 400, "validation_failed");
     expect(error.details.map((d) => d.path).sort()).toEqual(["apiToken", "label"]);
     expect(error.details.find((d) => d.path === "label")!.message).toMatch(/empty/);
   });
 
   it("refuses an unknown key and names it", async () => {
     const response = await api("POST", "/v1/integrations", { body: { ...VALID_BODY, apiKey: "x" } });
-    const error = expectExactError(response, 400, "validation_failed");
+    const error = expectError(response, 400, "validation_failed");
     expect(error.details).toEqual([{ path: "apiKey", message: "is not a known field" }]);
     expect(error.message).toContain("apiKey");
   });
 
   it("lists an array sent for a string field once, with its type problem", async () => {
     const response = await api("POST", "/v1/integrations", { body: { ...VALID_BODY, apiToken: ["x"] } });
-    const error = expectExactError(response, 400, "validation_failed");
+    const error = expectError(response, 400, "validation_failed");
     expect(error.details).toHaveLength(1);
     expect(error.details[0]).toMatchObject({ path: "apiToken" });
     expect(error.details[0]!.message).toMatch(/string/);
@@ -114,7 +113,7 @@ describe("400 validation_failed", () => {
       42,
     ]) {
       const response = await api("POST", "/v1/integrations", { body: { ...VALID_BODY, accountId } });
-      const error = expectExactError(response, 400, "validation_failed");
+      const error = expectError(response, 400, "validation_failed");
       expect(error.details.map((d) => d.path)).toEqual(["accountId"]);
     }
   });
@@ -123,23 +122,23 @@ describe("400 validation_failed", () => {
     const wrongTypes = await api("POST", "/v1/integrations", {
       body: { label: 1, organizationName: null, apiToken: true },
     });
-    const error = expectExactError(wrongTypes, 400, "validation_failed");
+    const error = expectError(wrongTypes, 400, "validation_failed");
     expect(error.details.map((d) => d.path).sort()).toEqual(["apiToken", "label", "organizationName"]);
     for (const body of [[], "text", 42, null]) {
-      expectExactError(await api("POST", "/v1/integrations", { body }), 400, "validation_failed");
+      expectError(await api("POST", "/v1/integrations", { body }), 400, "validation_failed");
     }
   });
 
   it("refuses an empty PATCH and a PATCH with a non-boolean enabled", async () => {
     const account = await setupAccount();
     const integration = await connect(account, "Patchable");
-    const empty = expectExactError(
+    const empty = expectError(
       await api("PATCH", `/v1/integrations/${integration.id}`, { body: {} }),
       400,
       "validation_failed",
     );
     expect(empty.message).toMatch(/at least one/);
-    const enabled = expectExactError(
+    const enabled = expectError(
       await api("PATCH", `/v1/integrations/${integration.id}`, { body: { enabled: "yes" } }),
       400,
       "validation_failed",
@@ -152,7 +151,7 @@ describe("400 validation_failed", () => {
     const account = await setupAccount();
     const integration = await connect(account, "Query");
     const response = await api("GET", `/v1/integrations/${integration.id}/syncs?limit=0`);
-    const error = expectExactError(response, 400, "validation_failed");
+    const error = expectError(response, 400, "validation_failed");
     expect(error.details.map((d) => d.path)).toEqual(["limit"]);
     await waitForRun(integration.lastSync!.id);
   });
@@ -160,12 +159,8 @@ describe("400 validation_failed", () => {
 
 describe("401 / 403", () => {
   it("answers unauthorized and forbidden in the error shape", async () => {
-    expectExactError(await api("GET", "/v1/integrations", { token: null }), 401, "unauthorized");
-    expectExactError(
-      await api("POST", "/v1/integrations", { token: READER, body: VALID_BODY }),
-      403,
-      "forbidden",
-    );
+    expectError(await api("GET", "/v1/integrations", { token: null }), 401, "unauthorized");
+    expectError(await api("POST", "/v1/integrations", { token: READER, body: VALID_BODY }), 403, "forbidden");
   });
 });
 
@@ -176,7 +171,7 @@ describe("409 conflict", () => {
     await sim.fault({ token: account.token, path: "members" }, { kind: "timeout", ms: 1500 }, 2);
     const integration = await connect(account, "Busy");
     const second = await api("POST", `/v1/integrations/${integration.id}/sync`);
-    const error = expectExactError(second, 409, "conflict");
+    const error = expectError(second, 409, "conflict");
     expect(error.message).toMatch(/already queued or running/);
     const run = await waitForRun(integration.lastSync!.id);
     expect(run.status).toBe("succeeded");
@@ -191,7 +186,7 @@ describe("413 payload_too_large", () => {
       rawBody: big(),
       headers: { "Content-Type": "application/json" },
     });
-    const error = expectExactError(response, 413, "payload_too_large");
+    const error = expectError(response, 413, "payload_too_large");
     expect(error.message).toMatch(/64 KiB/);
   });
 
@@ -207,7 +202,7 @@ describe("413 payload_too_large", () => {
       rawBody: stream,
       headers: { "Content-Type": "application/json" },
     });
-    expectExactError(response, 413, "payload_too_large");
+    expectError(response, 413, "payload_too_large");
   });
 
   it("refuses a 70 KB body whose Content-Length claims it is small", async () => {
@@ -222,7 +217,7 @@ describe("413 payload_too_large", () => {
       rawBody: stream,
       headers: { "Content-Type": "application/json", "Content-Length": "20" },
     });
-    expectExactError(response, 413, "payload_too_large");
+    expectError(response, 413, "payload_too_large");
   });
 
   it("accepts a body just under 64 KiB as far as size goes", async () => {
@@ -232,7 +227,7 @@ describe("413 payload_too_large", () => {
       headers: { "Content-Type": "application/json" },
     });
     // Too long for a label, but refused by validation, not by the size limit.
-    const error = expectExactError(response, 400, "validation_failed");
+    const error = expectError(response, 400, "validation_failed");
     expect(error.details.map((d) => d.path)).toEqual(["label"]);
   });
 });
@@ -249,7 +244,7 @@ describe("500 internal", () => {
       },
     };
     const response = await callWorker({ DB: brokenDb }, "GET", "/v1/integrations");
-    const error = expectExactError(response, 500, "internal");
+    const error = expectError(response, 500, "internal");
     expect(error.details).toEqual([]);
     expect(response.text).not.toContain("SELECT");
     expect(response.text).not.toContain("cfut_leakme");
@@ -268,7 +263,7 @@ describe("503 not_configured", () => {
       const response = await callWorker({ ENCRYPTION_KEYS: undefined }, method, path, {
         body: method === "POST" ? VALID_BODY : undefined,
       });
-      const error = expectExactError(response, 503, "not_configured");
+      const error = expectError(response, 503, "not_configured");
       expect(error.message).toContain("ENCRYPTION_KEYS");
       expect(error.message).not.toContain("API_TOKEN");
     }
@@ -279,7 +274,7 @@ describe("503 not_configured", () => {
       const response = await callWorker({ API_TOKEN: value }, "GET", "/v1/integrations", {
         token: "anything-at-all-0000",
       });
-      const error = expectExactError(response, 503, "not_configured");
+      const error = expectError(response, 503, "not_configured");
       expect(error.message).toContain("API_TOKEN");
       expect(error.message).not.toContain("ENCRYPTION_KEYS");
     }
@@ -291,7 +286,7 @@ describe("503 not_configured", () => {
       "GET",
       "/v1/integrations",
     );
-    const error = expectExactError(response, 503, "not_configured");
+    const error = expectError(response, 503, "not_configured");
     expect(error.message).toContain("API_TOKEN");
     expect(error.message).toContain("ENCRYPTION_KEYS");
   });
@@ -309,7 +304,7 @@ describe("503 not_configured", () => {
     ];
     for (const [value, problem] of cases) {
       const response = await callWorker({ ENCRYPTION_KEYS: value }, "GET", "/v1/integrations");
-      const error = expectExactError(response, 503, "not_configured");
+      const error = expectError(response, 503, "not_configured");
       expect(error.message, value).toContain("ENCRYPTION_KEYS");
       expect(error.message, value).toMatch(problem);
       expect(error.message, value).not.toContain(k1Material);
@@ -321,7 +316,7 @@ describe("503 not_configured", () => {
     const response = await callWorker({ ENCRYPTION_KEYS: "k1:short" }, "GET", "/v1/integrations", {
       token: null,
     });
-    expectExactError(response, 503, "not_configured");
+    expectError(response, 503, "not_configured");
     for (const secret of secretValues()) expect(response.text).not.toContain(secret);
   });
 
@@ -343,7 +338,7 @@ describe("503 not_configured", () => {
     const response = await callWorker({ ENCRYPTION_KEYS: undefined }, "POST", "/v1/integrations", {
       body: { label: "Unstored", organizationName: account.name, apiToken: account.token },
     });
-    expectExactError(response, 503, "not_configured");
+    expectError(response, 503, "not_configured");
     const after = await env.DB.prepare("SELECT COUNT(*) AS n FROM integrations").first<{ n: number }>();
     expect(after!.n).toBe(before!.n);
     expect((await sim.requests({ token: account.token })).length).toBe(0);

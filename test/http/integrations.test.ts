@@ -1,6 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, connect, expectError, setupAccount, waitForRun } from "../helpers";
+import { api } from "../support/api";
+import { expectError } from "../support/errors";
+import { setupAccount } from "../support/simulator";
+import { connect, waitForRun } from "../support/sync";
 
 describe("connecting a Cloudflare account", () => {
   it("connects with a user token, stores it sealed, and the first sync lists every member", async () => {

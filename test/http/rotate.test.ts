@@ -1,12 +1,15 @@
-// Key rotation end to end (SPEC §5): credentials sealed while ENCRYPTION_KEYS held only k1 are
+// Key rotation end to end (docs/api.md#credential-rotation): credentials sealed while ENCRYPTION_KEYS held only k1 are
 // re-encrypted once k2 is prepended; afterwards k2 alone decrypts them and k1 alone does not.
 // The Worker is called directly with the environment each step needs; syncs that must run under
 // a particular keyring are run through the queue handler with that keyring.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { TEST_SECRETS } from "../constants";
-import { api, READER, setupAccount, waitForRun } from "../helpers";
-import { callWorker, capturingQueue, expectExactError, KEY_K1, KEY_K2, runQueueMessage } from "../support";
+import { api, callWorker, READER } from "../support/api";
+import { TEST_SECRETS } from "../support/constants";
+import { expectError } from "../support/errors";
+import { KEY_K1, KEY_K2 } from "../support/secrets";
+import { setupAccount } from "../support/simulator";
+import { capturingQueue, runQueueMessage, waitForRun } from "../support/sync";
 
 const ONLY_K1 = { ENCRYPTION_KEYS: KEY_K1 };
 const ONLY_K2 = { ENCRYPTION_KEYS: KEY_K2 };
@@ -36,8 +39,8 @@ async function syncUnder(overrides: Record<string, unknown>, integrationId: stri
 
 describe("POST /v1/admin/rotate-credentials", () => {
   it("is refused for a read token with 403, and without a token with 401", async () => {
-    expectExactError(await api("POST", "/v1/admin/rotate-credentials", { token: READER }), 403, "forbidden");
-    expectExactError(await api("POST", "/v1/admin/rotate-credentials", { token: null }), 401, "unauthorized");
+    expectError(await api("POST", "/v1/admin/rotate-credentials", { token: READER }), 403, "forbidden");
+    expectError(await api("POST", "/v1/admin/rotate-credentials", { token: null }), 401, "unauthorized");
   });
 
   const ids: string[] = [];

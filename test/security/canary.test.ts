@@ -1,12 +1,13 @@
 /**
- * Secret hygiene (SPEC §5): a full scenario — connect, sync, read, errors echoed by Cloudflare,
+ * Secret hygiene (docs/security.md): a full scenario — connect, sync, read, errors echoed by Cloudflare,
  * rotation, a revoked token, a token change, delete — run with distinctive secret values, then
  * every response, every log line, every D1 row and every raw KV value is searched for them.
  */
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { seenBodies, setupAccount, sim } from "../helpers";
-import { callWorker, capturingQueue, runQueueMessage } from "../support";
+import { callWorker, seenBodies } from "../support/api";
+import { setupAccount, sim } from "../support/simulator";
+import { capturingQueue, runQueueMessage } from "../support/sync";
 
 const ADMIN = "CANARY-admin-token-5f0c2e9a";
 const READ = "CANARY-read-token-8d41b7c3";

@@ -3,7 +3,8 @@ import type { CloudflareClient } from "../../src/cloudflare/client";
 import { TOKEN_BUDGET_REQUESTS, TOKEN_BUDGET_WINDOW_MS } from "../../src/cloudflare/errors";
 import { MAX_PAGES_PER_SYNC } from "../../src/sync/fetch-members";
 import { PACER_BURST, Pacer, SYNC_BUDGET_SHARE } from "../../src/sync/pacer";
-import { connect, setupAccount, waitForRun } from "../helpers";
+import { setupAccount } from "../support/simulator";
+import { connect, waitForRun } from "../support/sync";
 
 /** A pacer on a fake clock: waiting advances time instead of sleeping. */
 function fakePacer(rateLimit: CloudflareClient["rateLimit"] = null) {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { CloudflareClient } from "../../src/cloudflare/client";
 import { listAllMembers, PAGE_CONCURRENCY } from "../../src/sync/fetch-members";
 import { Pacer } from "../../src/sync/pacer";
-import { rawMember } from "../helpers";
+import { rawMember } from "../support/simulator";
 
 const PER_PAGE = 50;
 

@@ -6,8 +6,9 @@ import {
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { api, connectAndSync, setupAccount, sim, storedEvents, waitForRun } from "../helpers";
-import { runQueueMessage } from "../support";
+import { api } from "../support/api";
+import { setupAccount, sim } from "../support/simulator";
+import { connectAndSync, runQueueMessage, storedEvents, waitForRun } from "../support/sync";
 
 /** A queued run written straight to D1, so only the handler under test (not the live queue) runs it. */
 async function queuedRun(integrationId: string, queuedAt = new Date().toISOString()) {

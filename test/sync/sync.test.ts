@@ -1,18 +1,9 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { forEachStoredPage } from "../../src/store/user-accounts-read";
-import {
-  api,
-  connect,
-  connectAndSync,
-  rawMember,
-  setupAccount,
-  sim,
-  storedAccounts,
-  storedEvents,
-  syncNow,
-  waitForRun,
-} from "../helpers";
+import { api } from "../support/api";
+import { rawMember, setupAccount, sim } from "../support/simulator";
+import { connect, connectAndSync, storedAccounts, storedEvents, syncNow, waitForRun } from "../support/sync";
 
 // Counts every row written to user_accounts, independently of the code under test.
 beforeAll(async () => {

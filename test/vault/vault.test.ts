@@ -1,4 +1,4 @@
-// Unit tests of the credential vault (SPEC §5): AES-256-GCM with a fresh IV per seal and AAD that
+// Unit tests of the credential vault (docs/security.md): AES-256-GCM with a fresh IV per seal and AAD that
 // binds each ciphertext to its integration id and key id; the ENCRYPTION_KEYS parser.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";

@@ -1,0 +1,104 @@
+/** Driving the Cloudflare API simulator through its control API, and realistic raw members. */
+import { SIMULATOR_ORIGIN } from "./constants";
+
+async function control<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${SIMULATOR_ORIGIN}/__sim${path}`, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`simulator ${method} ${path} → ${response.status}: ${text}`);
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+export type RawMember = Record<string, any>;
+
+export const sim = {
+  createAccount: (body: {
+    id?: string;
+    name: string;
+    enforceTwoFactor?: boolean;
+    members?: RawMember[];
+    generateMembers?: number;
+  }) => control<{ id: string }>("POST", "/accounts", body).then((r) => r.id),
+  patchAccount: (id: string, body: { name?: string; enforceTwoFactor?: boolean }) =>
+    control("PATCH", `/accounts/${id}`, body),
+  members: (accountId: string) =>
+    control<{ members: RawMember[] }>("GET", `/accounts/${accountId}/members`).then((r) => r.members),
+  replaceMembers: (accountId: string, members: RawMember[]) =>
+    control("PUT", `/accounts/${accountId}/members`, { members }),
+  addMembers: (accountId: string, members: RawMember[]) =>
+    control("POST", `/accounts/${accountId}/members`, { members }),
+  patchMember: (accountId: string, memberId: string, patch: RawMember) =>
+    control("PATCH", `/accounts/${accountId}/members/${memberId}`, patch),
+  deleteMember: (accountId: string, memberId: string) =>
+    control("DELETE", `/accounts/${accountId}/members/${memberId}`),
+  createToken: (body: {
+    value?: string;
+    kind: "user" | "account";
+    accountIds: string[];
+    status?: "active" | "disabled" | "expired";
+    expiresOn?: string | null;
+    permissions?: { accountSettingsRead?: boolean };
+    accountsList?: "repeat" | "reject";
+    rateLimit?: { limit: number; windowSeconds: number };
+  }) => control<{ value: string }>("POST", "/tokens", body).then((r) => r.value),
+  patchToken: (value: string, body: { status?: string; revoked?: boolean; permissions?: object }) =>
+    control("PATCH", `/tokens/${encodeURIComponent(value)}`, body),
+  fault: (match: Record<string, unknown>, fault: Record<string, unknown>, times?: number) =>
+    control<{ id: string }>("POST", "/faults", { match, fault, times }).then((r) => r.id),
+  clearFaults: (query: { accountId?: string; token?: string }) =>
+    control("DELETE", `/faults?${new URLSearchParams(query as Record<string, string>)}`),
+  requests: (query: { accountId?: string; token?: string }) =>
+    control<{ requests: { method: string; path: string; query: string; status: number }[] }>(
+      "GET",
+      `/requests?${new URLSearchParams(query as Record<string, string>)}`,
+    ).then((r) => r.requests),
+};
+
+let counter = 0;
+/** A unique name so test files sharing one simulator never collide. */
+export const uniqueName = (prefix: string) =>
+  `${prefix} ${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+/** A realistic raw Cloudflare member. */
+export function rawMember(n: number, overrides: RawMember = {}): RawMember {
+  const id = n.toString(16).padStart(32, "0");
+  const email = `person${n}@example.com`;
+  return {
+    id,
+    email,
+    status: "accepted",
+    user: {
+      id: `u${id.slice(1)}`,
+      email,
+      first_name: `First${n}`,
+      last_name: `Last${n}`,
+      two_factor_authentication_enabled: n % 2 === 0,
+    },
+    roles: [{ id: "r-admin", name: "Administrator", description: "Admin", permissions: {} }],
+    policies: [],
+    ...overrides,
+  };
+}
+
+/** An account in the simulator plus a user token that can read it. */
+export async function setupAccount(
+  options: {
+    members?: RawMember[];
+    generateMembers?: number;
+    name?: string;
+    enforceTwoFactor?: boolean;
+  } = {},
+) {
+  const name = options.name ?? uniqueName("Acme");
+  const accountId = await sim.createAccount({
+    name,
+    members: options.members,
+    generateMembers: options.generateMembers,
+    enforceTwoFactor: options.enforceTwoFactor,
+  });
+  const token = await sim.createToken({ kind: "user", accountIds: [accountId] });
+  return { accountId, name, token };
+}
