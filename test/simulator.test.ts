@@ -600,7 +600,10 @@ describe("in-process simulator", () => {
       )
     ).json()) as Envelope<RawMember[]>;
     expect(members.result_info?.total_count).toBe(DEMO.accounts.acme.members);
-    expect(members.result.some((m) => m.roles === null && Array.isArray(m.policies))).toBe(true);
+    expect(members.result.some((m) => !("roles" in m) && Array.isArray(m.policies))).toBe(true);
+    expect(
+      members.result.every((m) => !("email" in m) && typeof (m.user as RawMember).email === "string"),
+    ).toBe(true);
     expect((await get("/user/tokens/verify", DEMO.tokens.revoked.value)).status).toBe(401);
     expect(
       (await get(`/accounts/${DEMO.accounts.acme.id}/members`, DEMO.tokens.acmeNoPermission.value)).status,
@@ -651,10 +654,12 @@ describe("generateMembers", () => {
     const members = generateMembers(accountId, 50_000);
     expect(members).toHaveLength(50_000);
     expect(new Set(members.map((m) => m.id)).size).toBe(50_000);
-    expect(new Set(members.map((m) => m.email)).size).toBe(50_000);
+    expect(new Set(members.map(emailOf)).size).toBe(50_000);
     for (const m of members) {
       expect(m.id).toMatch(/^[0-9a-f]{32}$/);
-      expect(m.email).toMatch(/^[a-z]+\.[a-z]+\.\d{5}@acct-[0-9a-f]{8}\.example$/);
+      // As in the recorded real answer, the email is only under `user`.
+      expect(m).not.toHaveProperty("email");
+      expect(emailOf(m)).toMatch(/^[a-z]+\.[a-z]+\.\d{5}@acct-[0-9a-f]{8}\.example$/);
     }
     expect(generateMembers(accountId, 100)).toEqual(members.slice(0, 100));
     expect(generateMembers(accountId, 10, { startIndex: 100 })).toEqual(members.slice(100, 110));
@@ -672,8 +677,17 @@ describe("generateMembers", () => {
       expect(user(m).first_name).toBeNull();
       expect(user(m).last_name).toBeNull();
     }
-    expect(share((m) => m.roles === null)).toBeGreaterThan(0.05);
-    expect(share((m) => m.policies === null)).toBeGreaterThan(0.04);
+    expect(share((m) => !("roles" in m))).toBeGreaterThan(0.05);
+    expect(share((m) => !("policies" in m))).toBeGreaterThan(0.04);
+    expect(share((m) => m.api_access_enabled === null)).toBeGreaterThan(0.8);
+    expect(share((m) => m.api_access_enabled === true)).toBeGreaterThan(0.02);
+    expect(share((m) => m.api_access_enabled === false)).toBeGreaterThan(0.02);
+    expect(Object.keys(members[0] as RawMember).slice(0, 4)).toEqual([
+      "id",
+      "user",
+      "status",
+      "api_access_enabled",
+    ]);
     expect(share((m) => !("two_factor_authentication_enabled" in user(m)))).toBeGreaterThan(0.005);
     expect(share((m) => user(m).two_factor_authentication_enabled === true)).toBeGreaterThan(0.4);
     expect(share((m) => user(m).two_factor_authentication_enabled === false)).toBeGreaterThan(0.2);
@@ -683,6 +697,57 @@ describe("generateMembers", () => {
       access: expect.stringMatching(/^(allow|deny)$/),
       permission_groups: [{ id: expect.any(String), name: expect.any(String), meta: expect.any(Object) }],
       resource_groups: [{ scope: { key: expect.stringMatching(/^com\.cloudflare\.api\.account\./) } }],
+    });
+  });
+
+  it("gives permission groups their catalogue meta and resource groups a scope, as recorded", () => {
+    const accountId = randomId();
+    const policies = generateMembers(accountId, 500).flatMap(
+      (m) => (m.policies as RawMember[] | undefined) ?? [],
+    );
+    const groups = policies.flatMap((p) => p.permission_groups as RawMember[]);
+    for (const g of groups) {
+      expect(g).toEqual({
+        id: expect.stringMatching(/^[0-9a-f]{32}$/),
+        name: expect.any(String),
+        meta: {
+          description: expect.any(String),
+          editable: "false",
+          label: expect.stringMatching(/^[a-z0-9_]+$/),
+          scopes: "com.cloudflare.api.account",
+        },
+      });
+    }
+    // The recorded catalogue entry, verbatim.
+    expect(groups.find((g) => g.name === "Super Administrator - All Privileges")).toEqual({
+      id: "8e23b19e4e0d44c29d239c5688ba8cbb",
+      name: "Super Administrator - All Privileges",
+      meta: {
+        description:
+          "Can edit any Cloudflare setting, make purchases, update billing, and manage memberships. Super Administrators can revoke the access of other Super Administrators.",
+        editable: "false",
+        label: "all_privileges",
+        scopes: "com.cloudflare.api.account",
+      },
+    });
+    const resourceGroups = policies.flatMap((p) => p.resource_groups as RawMember[]);
+    expect(resourceGroups).toContainEqual({
+      id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      name: `com.cloudflare.api.account.${accountId}`,
+      meta: { editable: "false" },
+      scope: { key: `com.cloudflare.api.account.${accountId}`, objects: [{ key: "*" }] },
+    });
+    for (const r of resourceGroups) {
+      expect(r.scope).toEqual({
+        key: `com.cloudflare.api.account.${accountId}`,
+        objects: [{ key: expect.stringMatching(/^(\*|com\.cloudflare\.api\.account\.zone\.[0-9a-f]{32})$/) }],
+      });
+    }
+    // Legacy role grants are spelled {read, edit}, as in real answers.
+    const role = generateMembers(accountId, 50).find((m) => Array.isArray(m.roles))?.roles as RawMember[];
+    expect(Object.values(role[0]?.permissions as Record<string, unknown>)[0]).toEqual({
+      read: expect.any(Boolean),
+      edit: expect.any(Boolean),
     });
   });
 });
