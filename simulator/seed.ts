@@ -17,7 +17,7 @@ const GLOBEX_GENERATED = 30;
  * Hand-written Acme members showing the irregular shapes a connector must accept. As in the recorded
  * real answer, the email is only under `user`.
  */
-const ACME_SPECIAL_MEMBERS: RawMember[] = [
+const ACME_IRREGULAR_MEMBERS: RawMember[] = [
   {
     // A pending invite: no user id, null names (the schema guarantees only user.email).
     id: "a0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5",
@@ -112,7 +112,7 @@ export const DEMO = {
       id: ACME_ID,
       name: "Acme Corp",
       type: "standard",
-      members: ACME_GENERATED + ACME_SPECIAL_MEMBERS.length,
+      members: ACME_GENERATED + ACME_IRREGULAR_MEMBERS.length,
       description:
         "standard account; includes a pending invite, a policies-only member and a member without a 2FA flag",
     },
@@ -161,7 +161,10 @@ export function seedDemo(state: SimulatorState): void {
     name: acme.name,
     type: acme.type,
     createdOn: "2019-03-01T12:21:02.000Z",
-    members: [...generateMembers(acme.id, ACME_GENERATED, { domain: "acme-corp" }), ...ACME_SPECIAL_MEMBERS],
+    members: [
+      ...generateMembers(acme.id, ACME_GENERATED, { domain: "acme-corp" }),
+      ...ACME_IRREGULAR_MEMBERS,
+    ],
   });
   state.addAccount({
     id: globex.id,
