@@ -56,7 +56,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   app.notFound((c) =>
     c.req.path.startsWith("/__sim/")
       ? jsonResponse(404, { error: "no such control route" })
-      : toResponse(FAILURES.noRoute()),
+      : toResponse(FAILURES.noRoute(c.req.path.replace(/^\/client\/v4/, ""))),
   );
   app.onError((err) => {
     // Rethrown so the caller sees a dropped connection, not an answer.

@@ -1,9 +1,20 @@
 // The simulated Cloudflare API v4 routes (mounted at /client/v4): token verify, accounts, account
-// details and account members, with the auth, paging, rate-limit and error behaviour the reference
-// file documents. Every request passes one pipeline: latency → rate limit → auth header → fault → token → handler.
+// details and account members, with the auth, paging, rate-limit and error behaviour of the real API
+// (Cloudflare's OpenAPI schema in cloudflare/api-schemas, recorded responses, public issue threads;
+// see simulator/README.md). Every request passes one pipeline:
+// latency → rate limit → auth header → fault → token → handler.
 
 import { type Context, Hono } from "hono";
-import { type ApiMessage, FAILURES, fail, type Outcome, ok, toResponse } from "./envelope";
+import {
+  type ApiMessage,
+  CODE_MESSAGES,
+  FAILURES,
+  fail,
+  type Outcome,
+  ok,
+  type ResultInfo,
+  toResponse,
+} from "./envelope";
 import { type Fault, NetworkReset } from "./faults";
 import type { RawMember } from "./members";
 import { rateLimitHeaders } from "./rate-limit";
@@ -20,7 +31,7 @@ import {
 type Vars = { fault?: string };
 type Ctx = Context<{ Variables: Vars }>;
 
-/** SPEC: per_page minimum 5, maximum 50, default 20 on both list endpoints. */
+/** Cloudflare's OpenAPI schema: per_page minimum 5, maximum 50, default 20 on both list endpoints. */
 const PER_PAGE = { min: 5, max: 50, default: 20 } as const;
 const MEMBER_ORDERS = ["user.first_name", "user.last_name", "user.email", "status"] as const;
 const MEMBER_STATUSES = ["accepted", "pending", "rejected"] as const;
@@ -63,7 +74,7 @@ function classify(path: string): { route?: RouteKind; accountId?: string } {
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
 
-/** `page` and `per_page` with SPEC defaults and bounds. */
+/** `page` and `per_page` with the schema's defaults and bounds. */
 function parsePaging(q: Record<string, string>): Parsed<{ page: number; perPage: number }> {
   const perPage = q.per_page === undefined ? PER_PAGE.default : Number(q.per_page);
   if (!Number.isInteger(perPage) || perPage < PER_PAGE.min || perPage > PER_PAGE.max) {
@@ -139,8 +150,15 @@ function canRead(token: Token, accountId: string): boolean {
   return token.accountIds.includes(accountId) && token.permissions.accountSettingsRead;
 }
 
+/** The path as Cloudflare names it in a 7003 message: without the `/client/v4` prefix. */
+const apiPath = (pathname: string) => pathname.replace(/^\/client\/v4/, "");
+
 /** Applies the fault that acts before the endpoint answers; returns a response if the fault replaces it. */
-async function preempt(fault: Fault | undefined, route: RouteKind): Promise<Response | undefined> {
+async function preempt(
+  fault: Fault | undefined,
+  route: RouteKind,
+  pathname: string,
+): Promise<Response | undefined> {
   switch (fault?.kind) {
     case "reset":
       throw new NetworkReset();
@@ -149,9 +167,14 @@ async function preempt(fault: Fault | undefined, route: RouteKind): Promise<Resp
         fail(
           fault.status,
           fault.code ?? 10000,
-          fault.message ?? STATUS_MESSAGES[fault.status] ?? "Request failed",
+          fault.message ??
+            (fault.code !== undefined ? CODE_MESSAGES[fault.code] : undefined) ??
+            STATUS_MESSAGES[fault.status] ??
+            "Request failed",
         ),
       );
+    case "no_route":
+      return toResponse(FAILURES.noRoute(apiPath(pathname), fault.status));
     case "rate_limit":
       return toResponse(FAILURES.rateLimited(), {
         "Retry-After": String(fault.retryAfter),
@@ -165,7 +188,9 @@ async function preempt(fault: Fault | undefined, route: RouteKind): Promise<Resp
         ok(
           { oops: true },
           route === "members" || route === "accounts"
-            ? { resultInfo: { page: 1, per_page: PER_PAGE.default, count: 1, total_count: 1 } }
+            ? {
+                resultInfo: { page: 1, per_page: PER_PAGE.default, count: 1, total_count: 1, total_pages: 1 },
+              }
             : {},
         ),
       );
@@ -180,12 +205,13 @@ async function preempt(fault: Fault | undefined, route: RouteKind): Promise<Resp
 /** Applies the faults that bend a successful answer. */
 function bend(fault: Fault | undefined, outcome: Outcome): Outcome {
   if (outcome.status !== 200 || !fault) return outcome;
-  if (fault.kind === "total_count" && outcome.body.result_info) {
+  if (fault.kind === "total_count" && outcome.body.result_info?.total_count !== undefined) {
     const info = outcome.body.result_info;
-    return {
-      ...outcome,
-      body: { ...outcome.body, result_info: { ...info, total_count: info.total_count + fault.delta } },
-    };
+    const totalCount = (info.total_count as number) + fault.delta;
+    // A server that believes in another total also reports the page count that goes with it.
+    const bent: ResultInfo = { ...info, total_count: totalCount };
+    if (info.total_pages !== undefined) bent.total_pages = Math.max(0, Math.ceil(totalCount / info.per_page));
+    return { ...outcome, body: { ...outcome.body, result_info: bent } };
   }
   if (fault.kind === "invalid_schema" && fault.shape === "missing_id") {
     const result = outcome.body.result;
@@ -267,12 +293,17 @@ export function cloudflareRoutes(state: SimulatorState): Hono<{ Variables: Vars 
     const page = Number(c.req.query("page") ?? 1);
     const fault = state.faults.take({ route, token: bearer, accountId, page });
     if (fault) c.set("fault", fault.kind);
-    const replaced = await preempt(fault, route);
+    const replaced = await preempt(fault, route, new URL(c.req.url).pathname);
     if (replaced) return replaced;
     const token = state.tokens.get(bearer);
     const live = token !== undefined && !token.revoked ? token : undefined;
-    if (!checksToken && (live === undefined || effectiveStatus(live) !== "active")) {
-      return toResponse(FAILURES.invalidToken());
+    if (!checksToken) {
+      if (live === undefined || effectiveStatus(live) !== "active")
+        return toResponse(FAILURES.invalidToken());
+      // Cloudflare documents that client-IP filtering is not applied to the Verify Token endpoint
+      // (developers.cloudflare.com/fundamentals/api/how-to/restrict-tokens, cloudflare-docs PR
+      // #16450), so an IP-filtered token verifies as active and is refused everywhere else.
+      if (live.ipRestricted) return toResponse(FAILURES.ipRestricted(live.clientIp));
     }
     return toResponse(bend(fault, endpoint(live, bearer)));
   }
@@ -346,7 +377,8 @@ export function cloudflareRoutes(state: SimulatorState): Hono<{ Variables: Vars 
           per_page: perPage,
           count: slice.length,
           total_count: accounts.length,
-          // Not in SPEC's iam_result_info, but live /accounts answers carry it (reference §1).
+          // Not in the schema's iam_result_info, but the recorded live answer carries it
+          // (cloudflare/cf-terraforming testdata/cloudflare/v5/cloudflare_account.yaml).
           total_pages: Math.ceil(accounts.length / perPage),
         },
       });
@@ -357,8 +389,9 @@ export function cloudflareRoutes(state: SimulatorState): Hono<{ Variables: Vars 
     const accountId = c.req.param("accountId");
     return answer(c, "account", accountId, (token) => {
       const account = state.accounts.get(accountId);
-      if (!account) return FAILURES.unknownAccount(accountId);
-      if (!canRead(token as Token, accountId)) return FAILURES.forbidden();
+      if (!account) return FAILURES.noRoute(apiPath(new URL(c.req.url).pathname));
+      const t = token as Token;
+      if (!canRead(t, accountId)) return FAILURES.forbidden(t.forbiddenCode);
       return ok(accountObject(account));
     });
   });
@@ -367,8 +400,9 @@ export function cloudflareRoutes(state: SimulatorState): Hono<{ Variables: Vars 
     const accountId = c.req.param("accountId");
     return answer(c, "members", accountId, (token) => {
       const account = state.accounts.get(accountId);
-      if (!account) return FAILURES.unknownAccount(accountId);
-      if (!canRead(token as Token, accountId)) return FAILURES.forbidden();
+      if (!account) return FAILURES.noRoute(apiPath(new URL(c.req.url).pathname));
+      const t = token as Token;
+      if (!canRead(t, accountId)) return FAILURES.forbidden(t.forbiddenCode);
       const q = c.req.query();
       const paging = parsePaging(q);
       if (!paging.ok) return paging.outcome;
@@ -382,7 +416,10 @@ export function cloudflareRoutes(state: SimulatorState): Hono<{ Variables: Vars 
       if (status !== undefined && !(MEMBER_STATUSES as readonly string[]).includes(status)) {
         return FAILURES.badRequest(`status must be one of ${MEMBER_STATUSES.join(", ")}`);
       }
-      const { page, perPage } = paging.value;
+      const { page } = paging.value;
+      // The page size actually served: a client must read it back from result_info.per_page
+      // rather than assume the one it asked for.
+      const perPage = Math.min(paging.value.perPage, account.servePerPage ?? PER_PAGE.max);
       const view = memberView(
         account,
         order as (typeof MEMBER_ORDERS)[number] | undefined,
@@ -390,14 +427,39 @@ export function cloudflareRoutes(state: SimulatorState): Hono<{ Variables: Vars 
         status,
       );
       const slice = view.slice((page - 1) * perPage, page * perPage);
-      // SPEC iam_result_info: no total_pages on this endpoint.
-      return ok(slice, {
-        resultInfo: { page, per_page: perPage, count: slice.length, total_count: view.length },
-      });
+      const served = account.nestedOrder === "reversed" ? slice.map(reverseNested) : slice;
+      // The recorded real answer (cloudflare/cf-terraforming testdata/cloudflare/v5/
+      // cloudflare_account_member.yaml, first version) carries page, per_page, total_pages, count
+      // and total_count; Cloudflare's OpenAPI schema lists all but total_pages.
+      const resultInfo: ResultInfo = { page, per_page: perPage, count: slice.length };
+      if (account.resultInfo !== "no_totals") resultInfo.total_count = view.length;
+      if (account.resultInfo === "full") resultInfo.total_pages = Math.ceil(view.length / perPage);
+      return ok(served.length === 0 && account.emptyResult === "null" ? null : served, { resultInfo });
     });
   });
 
   return app;
+}
+
+/**
+ * A member with its lists in reverse order: roles, policies, and each policy's permission and
+ * resource groups. Cloudflare does not promise an order for these (terraform-provider-cloudflare
+ * PR #6488 made member policies a set for that reason), so a client must not read meaning into it.
+ */
+function reverseNested(member: RawMember): RawMember {
+  const out: RawMember = { ...member };
+  if (Array.isArray(member.roles)) out.roles = [...member.roles].reverse();
+  if (Array.isArray(member.policies)) {
+    out.policies = [...member.policies].reverse().map((p: unknown) => {
+      if (p === null || typeof p !== "object") return p;
+      const policy = { ...(p as RawMember) };
+      for (const key of ["permission_groups", "resource_groups"]) {
+        if (Array.isArray(policy[key])) policy[key] = [...(policy[key] as unknown[])].reverse();
+      }
+      return policy;
+    });
+  }
+  return out;
 }
 
 function verifyResult(token: Token): Outcome {

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { jsonResponse } from "./envelope";
 import { faultMatchSchema, faultSchema } from "./faults";
 import { generateMembers, type RawMember } from "./members";
-import type { SimulatorState } from "./state";
+import type { Account, AccountServing, SimulatorState, Token, TokenRestrictions } from "./state";
 
 const isoDate = z.iso.datetime({ offset: true });
 const hexId = z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters");
@@ -15,7 +15,16 @@ const rawMember = z.record(z.string(), z.unknown());
 /** Generating more than this in one call is a typo, not a test. */
 const MAX_GENERATED_MEMBERS = 200_000;
 
+/** The members list's serving switches, on POST and PATCH /accounts (see state.ts `AccountServing`). */
+const servingBody = {
+  servePerPage: z.number().int().min(5).max(50).nullable().optional(),
+  resultInfo: z.enum(["full", "no_total_pages", "no_totals"]).optional(),
+  nestedOrder: z.enum(["stored", "reversed"]).optional(),
+  emptyResult: z.enum(["array", "null"]).optional(),
+};
+
 const createAccountBody = z.object({
+  ...servingBody,
   id: hexId.optional(),
   name: z.string().min(1).max(100),
   type: z.enum(["standard", "enterprise"]).optional(),
@@ -26,6 +35,7 @@ const createAccountBody = z.object({
 });
 
 const patchAccountBody = z.object({
+  ...servingBody,
   name: z.string().min(1).max(100).optional(),
   type: z.enum(["standard", "enterprise"]).optional(),
   enforceTwoFactor: z.boolean().optional(),
@@ -37,9 +47,16 @@ const rateLimitBody = z.object({ limit: z.number().int().min(1), windowSeconds: 
 const tokenValue = z.string().regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
 const tokenStatus = z.enum(["active", "disabled", "expired"]);
 const permissionsBody = z.object({ accountSettingsRead: z.boolean().optional() });
+/** Token restrictions, on POST and PATCH /tokens (see state.ts `TokenRestrictions`). */
+const restrictionsBody = {
+  ipRestricted: z.boolean().optional(),
+  clientIp: z.union([z.ipv4(), z.ipv6()]).optional(),
+  forbiddenCode: z.union([z.literal(9109), z.literal(10000)]).optional(),
+};
 
 const createTokenBody = z
   .object({
+    ...restrictionsBody,
     value: tokenValue.optional(),
     kind: z.enum(["user", "account"]),
     accountIds: z.array(z.string()),
@@ -56,6 +73,7 @@ const createTokenBody = z
   });
 
 const patchTokenBody = z.object({
+  ...restrictionsBody,
   status: tokenStatus.optional(),
   revoked: z.boolean().optional(),
   permissions: permissionsBody.optional(),
@@ -120,6 +138,32 @@ function slug(name: string): string | undefined {
   return s === "" ? undefined : s;
 }
 
+/** Copies the given serving switches onto the account. */
+function applyServing(account: Account, input: AccountServing): void {
+  if (input.servePerPage !== undefined) account.servePerPage = input.servePerPage;
+  if (input.resultInfo !== undefined) account.resultInfo = input.resultInfo;
+  if (input.nestedOrder !== undefined) account.nestedOrder = input.nestedOrder;
+  if (input.emptyResult !== undefined) account.emptyResult = input.emptyResult;
+}
+
+/** Copies the given restrictions onto the token. */
+function applyRestrictions(token: Token, input: TokenRestrictions): void {
+  if (input.ipRestricted !== undefined) token.ipRestricted = input.ipRestricted;
+  if (input.clientIp !== undefined) token.clientIp = input.clientIp;
+  if (input.forbiddenCode !== undefined) token.forbiddenCode = input.forbiddenCode;
+}
+
+const accountSummary = (account: Account) => ({
+  id: account.id,
+  name: account.name,
+  type: account.type,
+  enforceTwoFactor: account.enforceTwoFactor,
+  servePerPage: account.servePerPage,
+  resultInfo: account.resultInfo,
+  nestedOrder: account.nestedOrder,
+  emptyResult: account.emptyResult,
+});
+
 export function controlRoutes(state: SimulatorState): Hono {
   const app = new Hono();
 
@@ -137,6 +181,7 @@ export function controlRoutes(state: SimulatorState): Hono {
       ...(input.enforceTwoFactor !== undefined ? { enforceTwoFactor: input.enforceTwoFactor } : {}),
       ...(input.createdOn !== undefined ? { createdOn: input.createdOn } : {}),
     });
+    applyServing(account, input);
     account.members = [...(input.members ?? [])];
     if (input.generateMembers) {
       const domain = slug(input.name);
@@ -155,12 +200,8 @@ export function controlRoutes(state: SimulatorState): Hono {
     if (body.data.name !== undefined) account.name = body.data.name;
     if (body.data.type !== undefined) account.type = body.data.type;
     if (body.data.enforceTwoFactor !== undefined) account.enforceTwoFactor = body.data.enforceTwoFactor;
-    return jsonResponse(200, {
-      id: account.id,
-      name: account.name,
-      type: account.type,
-      enforceTwoFactor: account.enforceTwoFactor,
-    });
+    applyServing(account, body.data);
+    return jsonResponse(200, accountSummary(account));
   });
 
   app.delete("/accounts/:id", (c) =>
@@ -234,6 +275,7 @@ export function controlRoutes(state: SimulatorState): Hono {
       ...(input.accountsList !== undefined ? { accountsList: input.accountsList } : {}),
       ...(input.rateLimit !== undefined ? { rateLimit: input.rateLimit } : {}),
     });
+    applyRestrictions(token, input);
     return jsonResponse(201, { value: token.value, id: token.id });
   });
 
@@ -251,12 +293,16 @@ export function controlRoutes(state: SimulatorState): Hono {
     if (p.accountIds !== undefined) token.accountIds = p.accountIds;
     if (p.expiresOn !== undefined) token.expiresOn = p.expiresOn;
     if (p.rateLimit !== undefined) token.rateLimit = p.rateLimit;
+    applyRestrictions(token, p);
     return jsonResponse(200, {
       value: token.value,
       id: token.id,
       status: token.status,
       revoked: token.revoked,
       permissions: token.permissions,
+      ipRestricted: token.ipRestricted,
+      clientIp: token.clientIp,
+      forbiddenCode: token.forbiddenCode,
     });
   });
 

@@ -1,6 +1,7 @@
 // Fault injection: rules that tests register through the control API to make chosen Cloudflare
 // requests fail in the ways a connector must survive (errors, garbage bodies, throttling, hangs,
-// dropped connections, lying totals). Each request takes at most one fault: the newest matching rule.
+// dropped connections, lying totals, unroutable paths). Each request takes at most one fault: the
+// newest matching rule.
 
 import { z } from "zod";
 import { randomHexId } from "./random";
@@ -32,6 +33,11 @@ export const faultSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("timeout"), ms: z.number().int().min(0) }),
   z.object({ kind: z.literal("reset") }),
   z.object({ kind: z.literal("total_count"), delta: z.number().int() }),
+  /**
+   * The gateway's answer to an unroutable path (7003 naming the path, then 7000), at 404 (default)
+   * or 400: both are reported for wrong account ids.
+   */
+  z.object({ kind: z.literal("no_route"), status: z.union([z.literal(400), z.literal(404)]).optional() }),
 ]);
 
 export type FaultMatch = z.infer<typeof faultMatchSchema>;

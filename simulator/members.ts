@@ -1,6 +1,9 @@
-// Deterministic generator of realistic raw Cloudflare account members (reference §1,
-// `iam_member_with_policies`), with the irregularities a connector must survive: pending invites
-// with null names and no user id, `roles: null`, `policies: null`, and a missing 2FA flag.
+// Deterministic generator of realistic raw Cloudflare account members, shaped like the recorded real
+// answer (cloudflare/cf-terraforming testdata/cloudflare/v5/cloudflare_account_member.yaml, first
+// version: keys id, user, status, api_access_enabled, policies, roles; the email only under `user`)
+// and Cloudflare's OpenAPI schema (`iam_member_with_policies`, every field optional), with the
+// irregularities a connector must survive: pending invites with null names and no user id, members
+// without `roles` or without `policies`, a missing 2FA flag, and `api_access_enabled` null or boolean.
 
 import { hash128, hex8, pick, type Rng, seededHexId, sfc32, unit } from "./random";
 
@@ -8,7 +11,7 @@ import { hash128, hex8, pick, type Rng, seededHexId, sfc32, unit } from "./rando
 export type RawMember = Record<string, unknown>;
 
 export interface GenerateMembersOptions {
-  /** Email domain label: `first.last.00042@<domain>.example`. Default `acct-<first 8 chars of accountId>`. */
+  /** Email domain label: `user.email` is `first.last.00042@<domain>.example`. Default `acct-<first 8 chars of accountId>`. */
   domain?: string;
   /** Number the first generated member `startIndex + 1`, so a later batch appends without clashing. */
   startIndex?: number;
@@ -131,7 +134,11 @@ const emailPart = (name: string): string =>
 const FIRST_EMAIL = FIRST_NAMES.map(emailPart);
 const LAST_EMAIL = LAST_NAMES.map(emailPart);
 
-type Grants = { read: boolean; write: boolean };
+/**
+ * A legacy role's grant per area. Real answers spell it `{read, edit}` (the recorded member list
+ * above; cloudflare-go v0.116.0 `AccountRolePermission`), not the `{read, write}` of the schema.
+ */
+type Grants = { read: boolean; edit: boolean };
 const PERMISSION_KEYS = [
   "analytics",
   "billing",
@@ -149,19 +156,23 @@ const PERMISSION_KEYS = [
 
 function permissions(
   read: readonly string[] | "all",
-  write: readonly string[] | "all",
+  edit: readonly string[] | "all",
 ): Record<string, Grants> {
   const out: Record<string, Grants> = {};
   for (const key of PERMISSION_KEYS) {
     out[key] = {
       read: read === "all" || read.includes(key),
-      write: write === "all" || write.includes(key),
+      edit: edit === "all" || edit.includes(key),
     };
   }
   return out;
 }
 
-/** Legacy account roles (reference §8: deprecated, but still returned). Ids are fixed, as in the real catalog. */
+/**
+ * Legacy account roles (deprecated in favour of permission groups in Cloudflare's 2026 changelog,
+ * but still returned). The ids, names and descriptions of Super Administrator, Administrator and
+ * Billing are the ones in the recorded member list above; the others are illustrative.
+ */
 const ROLES = [
   {
     id: "33666b9c79b9a5273fc7344ff42f953d",
@@ -200,9 +211,9 @@ const ROLES = [
     permissions: permissions(["analytics", "zones"], []),
   },
   {
-    id: "298ce8ed31a543bb9d1a05c8bc1d7edd",
+    id: "298ce8e7a2ba08b9d18ce0a32bb458ee",
     name: "Billing",
-    description: "Can edit the account's billing profile and subscriptions.",
+    description: "Can edit the account’s billing profile and subscriptions.",
     permissions: permissions(["billing", "organization"], ["billing"]),
   },
   {
@@ -225,22 +236,84 @@ const ROLES = [
   },
 ] as const;
 
-/** Permission groups as the Permission Groups API names them; `meta` per the SPEC example. */
+/**
+ * Permission groups with their catalogue `meta` (`description`, `editable`, `label`, `scopes`, all
+ * strings). The first six, ids included, are the ones in the recorded member list
+ * (cloudflare/cf-terraforming testdata/cloudflare/v5/cloudflare_account_member.yaml); the last three
+ * are illustrative. `meta` describes the group, not the member's access: it is catalogue text.
+ */
 const PERMISSION_GROUPS = [
-  { id: "c8fed203ed3043cba015a93ad1616f1f", name: "Zone Read", label: "zone_read" },
-  { id: "82e64a83756745bbbb1c9c2701bf816b", name: "DNS Write", label: "dns_admin" },
-  { id: "e086da7e2179491d91ee5f35b3ca210a", name: "Workers Scripts Write", label: "workers_admin" },
-  { id: "3030687196b94b638145a3953da19b2b", name: "Load Balancer", label: "load_balancer_admin" },
-  { id: "a1fbbbd6c4e84e27aa3c1e2fd2e8a1c5", name: "Administrator Read Only", label: "admin_read_only" },
-  { id: "8d5ce0f3b5b84f6b9a57b4b4e7e2f1a0", name: "Analytics Read", label: "analytics_read" },
-].map(({ id, name, label }) => ({ id, name, meta: { label, scopes: "com.cloudflare.api.account" } }));
+  {
+    id: "8e23b19e4e0d44c29d239c5688ba8cbb",
+    name: "Super Administrator - All Privileges",
+    label: "all_privileges",
+    description:
+      "Can edit any Cloudflare setting, make purchases, update billing, and manage memberships. Super Administrators can revoke the access of other Super Administrators.",
+  },
+  {
+    id: "201e1f6a044241d9b27fe344e1baee06",
+    name: "Administrator",
+    label: "admin",
+    description: "Can access the full account, except for membership management and billing.",
+  },
+  {
+    id: "1d0192fb3eec4ae8a9c6d9a402c275ce",
+    name: "Log Share",
+    label: "logs_admin",
+    description: "Can edit Log Share configuration.",
+  },
+  {
+    id: "09183a2ba736489fa15ad192575dd134",
+    name: "Cloudflare Access",
+    label: "access_admin",
+    description: "Can edit Cloudflare Access.",
+  },
+  {
+    id: "35c29e7b93bc4caa8a47857aedea7fd6",
+    name: "Billing",
+    label: "billing_admin",
+    description: "Can edit the account’s billing profile and subscriptions.",
+  },
+  {
+    id: "e0d1f652c7d84d35a4e356734cad1c2b",
+    name: "Cloudflare R2 Admin",
+    label: "r2_admin",
+    description: "Can edit R2 buckets, objects, and associated configurations.",
+  },
+  {
+    id: "a1fbbbd6c4e84e27aa3c1e2fd2e8a1c5",
+    name: "Administrator Read Only",
+    label: "admin_read_only",
+    description: "Can access the full account in read-only mode.",
+  },
+  {
+    id: "fb39d3e0ddba4d3bb3c9cc3c4bb3e5a8",
+    name: "DNS",
+    label: "dns_admin",
+    description: "Can edit DNS records.",
+  },
+  {
+    id: "8d5ce0f3b5b84f6b9a57b4b4e7e2f1a0",
+    name: "Analytics",
+    label: "analytics",
+    description: "Can read Analytics.",
+  },
+].map(({ id, name, label, description }) => ({
+  id,
+  name,
+  meta: { description, editable: "false", label, scopes: "com.cloudflare.api.account" },
+}));
 
 interface MemberCatalog {
   accountKey: string;
   resourceGroups: RawMember[];
 }
 
-/** One account-wide resource group and three zone-scoped ones, shared by the account's members. */
+/**
+ * One account-wide resource group (as recorded: scope key the account, objects `[{key: "*"}]`,
+ * `meta.editable` "false") and three zone-scoped ones (scope objects naming a zone, as in the
+ * schema's example), shared by the account's members.
+ */
 function catalogFor(accountId: string, rng: Rng): MemberCatalog {
   const accountKey = `com.cloudflare.api.account.${accountId}`;
   const resourceGroups: RawMember[] = [
@@ -327,15 +400,23 @@ export function generateMembers(
     const twoFactor = unit(rng);
     if (twoFactor >= 0.02) user.two_factor_authentication_enabled = !pending && twoFactor < 0.67;
     const shape = unit(rng);
-    members[i] = {
-      id: hex8(rng()) + hex8(rng()) + hex8(rng()) + hex8((Math.imul(n, 0x6c8e9cf5) + h0) >>> 0),
-      email,
-      status: pending ? "pending" : "accepted",
+    const id = hex8(rng()) + hex8(rng()) + hex8(rng()) + hex8((Math.imul(n, 0x6c8e9cf5) + h0) >>> 0);
+    // ~10% policy-only members (no `roles` key), ~8% role-only (no `policies` key), the rest both:
+    // both keys are optional in the schema, and roles are the deprecated half.
+    const roles = shape < 0.1 ? undefined : rolesFor(rng);
+    const policies = shape >= 0.1 && shape < 0.18 ? undefined : policiesFor(rng, catalog);
+    // Enterprise per-member API access: null in every recorded member; true or false for a few here.
+    const apiAccess = unit(rng);
+    // Key order and the email's place (only under `user`) as in the recorded answer.
+    const member: RawMember = {
+      id,
       user,
-      // ~10% policy-only members (roles null), ~8% role-only (policies null), the rest both.
-      roles: shape < 0.1 ? null : rolesFor(rng),
-      policies: shape >= 0.1 && shape < 0.18 ? null : policiesFor(rng, catalog),
+      status: pending ? "pending" : "accepted",
+      api_access_enabled: apiAccess < 0.9 ? null : apiAccess < 0.95,
     };
+    if (policies !== undefined) member.policies = policies;
+    if (roles !== undefined) member.roles = roles;
+    members[i] = member;
   }
   return members;
 }

@@ -1,6 +1,7 @@
 // Per-token sliding-window rate limiter and the IETF-draft headers Cloudflare sends with every
-// answer (reference §5): `Ratelimit: "default";r=<remaining>;t=<seconds>` and
-// `Ratelimit-Policy: "default";q=<limit>;w=<window>`, plus `Retry-After` on 429.
+// answer (Cloudflare docs, "API rate limits", and its 2025-09-03 changelog entry):
+// `Ratelimit: "default";r=<remaining>;t=<seconds>` and `Ratelimit-Policy: "default";q=<limit>;w=<window>`,
+// plus `Retry-After` on 429.
 
 import type { RateLimitPolicy } from "./state";
 

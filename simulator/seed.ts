@@ -5,7 +5,7 @@
 import { generateMembers, MEMBER_ROLES, type RawMember } from "./members";
 import type { SimulatorState } from "./state";
 
-/** Pads a readable token body to the 40 characters of the current token format (reference §3). */
+/** Pads a readable token body to the 40 characters of the current token format (Cloudflare docs, token formats). */
 const demoToken = (prefix: "cfut_" | "cfat_", body: string): string => prefix + body.padEnd(40, "0");
 
 const ACME_ID = "3f2a9c1e7b5d4f60a8e2c4b6d8f01a23";
@@ -13,21 +13,23 @@ const GLOBEX_ID = "9b7e5d3c1a2f4e6d8c0b2a4f6e8d0c1b";
 const ACME_GENERATED = 120;
 const GLOBEX_GENERATED = 30;
 
-/** Hand-written Acme members showing the irregular shapes a connector must accept. */
-const ACME_SPECIAL_MEMBERS: RawMember[] = [
+/**
+ * Hand-written Acme members showing the irregular shapes a connector must accept. As in the recorded
+ * real answer, the email is only under `user`.
+ */
+const ACME_IRREGULAR_MEMBERS: RawMember[] = [
   {
-    // A pending invite: no user id, null names (SPEC: only user.email is guaranteed).
+    // A pending invite: no user id, null names (the schema guarantees only user.email).
     id: "a0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5",
-    email: "new.hire@acme-corp.example",
     status: "pending",
     user: { first_name: null, last_name: null, email: "new.hire@acme-corp.example" },
+    api_access_enabled: null,
     roles: [MEMBER_ROLES[3]],
     policies: null,
   },
   {
-    // Policies only (roles are deprecated, reference §8), one of them a deny.
+    // Policies only, no `roles` key at all (roles are deprecated), one of the policies a deny.
     id: "b1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6",
-    email: "contractor@partner.example",
     status: "accepted",
     user: {
       id: "c2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7",
@@ -36,16 +38,21 @@ const ACME_SPECIAL_MEMBERS: RawMember[] = [
       email: "contractor@partner.example",
       two_factor_authentication_enabled: true,
     },
-    roles: null,
+    api_access_enabled: true,
     policies: [
       {
         id: "d3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8",
         access: "allow",
         permission_groups: [
           {
-            id: "82e64a83756745bbbb1c9c2701bf816b",
-            name: "DNS Write",
-            meta: { label: "dns_admin", scopes: "com.cloudflare.api.account" },
+            id: "fb39d3e0ddba4d3bb3c9cc3c4bb3e5a8",
+            name: "DNS",
+            meta: {
+              description: "Can edit DNS records.",
+              editable: "false",
+              label: "dns_admin",
+              scopes: "com.cloudflare.api.account",
+            },
           },
         ],
         resource_groups: [
@@ -62,9 +69,14 @@ const ACME_SPECIAL_MEMBERS: RawMember[] = [
         access: "deny",
         permission_groups: [
           {
-            id: "e086da7e2179491d91ee5f35b3ca210a",
-            name: "Workers Scripts Write",
-            meta: { label: "workers_admin", scopes: "com.cloudflare.api.account" },
+            id: "e0d1f652c7d84d35a4e356734cad1c2b",
+            name: "Cloudflare R2 Admin",
+            meta: {
+              description: "Can edit R2 buckets, objects, and associated configurations.",
+              editable: "false",
+              label: "r2_admin",
+              scopes: "com.cloudflare.api.account",
+            },
           },
         ],
         resource_groups: [
@@ -79,9 +91,8 @@ const ACME_SPECIAL_MEMBERS: RawMember[] = [
     ],
   },
   {
-    // Non-ASCII names and no 2FA field at all (SPEC default: false).
+    // Non-ASCII names and no 2FA field at all (the schema's default: false).
     id: "a6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1",
-    email: "zoe.angstrom@acme-corp.example",
     status: "accepted",
     user: {
       id: "b7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2",
@@ -101,7 +112,7 @@ export const DEMO = {
       id: ACME_ID,
       name: "Acme Corp",
       type: "standard",
-      members: ACME_GENERATED + ACME_SPECIAL_MEMBERS.length,
+      members: ACME_GENERATED + ACME_IRREGULAR_MEMBERS.length,
       description:
         "standard account; includes a pending invite, a policies-only member and a member without a 2FA flag",
     },
@@ -150,7 +161,10 @@ export function seedDemo(state: SimulatorState): void {
     name: acme.name,
     type: acme.type,
     createdOn: "2019-03-01T12:21:02.000Z",
-    members: [...generateMembers(acme.id, ACME_GENERATED, { domain: "acme-corp" }), ...ACME_SPECIAL_MEMBERS],
+    members: [
+      ...generateMembers(acme.id, ACME_GENERATED, { domain: "acme-corp" }),
+      ...ACME_IRREGULAR_MEMBERS,
+    ],
   });
   state.addAccount({
     id: globex.id,

@@ -2,6 +2,7 @@
 // request log and global config. Everything here is per instance; tests sharing the instance
 // isolate themselves by using their own random account ids and token values.
 
+import { DEFAULT_CLIENT_IP, type ForbiddenCode } from "./envelope";
 import { FaultStore } from "./faults";
 import type { RawMember } from "./members";
 import { randomAlphanumeric, randomHexId } from "./random";
@@ -11,6 +12,17 @@ export type AccountType = "standard" | "enterprise";
 export type TokenKind = "user" | "account";
 export type TokenStatus = "active" | "disabled" | "expired";
 export type AccountsListMode = "repeat" | "reject";
+/**
+ * Which totals `result_info` of the members list carries. `full`: page, per_page, count,
+ * total_count and total_pages, as recorded from the real endpoint. `no_total_pages`: without
+ * total_pages, as Cloudflare's OpenAPI schema (`iam_result_info`) and older SDK fixtures describe it.
+ * `no_totals`: page, per_page and count only, so a client must walk to an empty page.
+ */
+export type ResultInfoMode = "full" | "no_total_pages" | "no_totals";
+/** Order of each member's nested lists as served: as stored, or reversed (the API does not promise one). */
+export type NestedOrder = "stored" | "reversed";
+/** What an empty members page carries in `result`: `[]`, or `null` (which the official SDK tolerates). */
+export type EmptyResult = "array" | "null";
 /** The Cloudflare endpoints the simulator serves; faults and the request log refer to them by these names. */
 export type RouteKind = "members" | "account" | "accounts" | "user_verify" | "account_verify";
 
@@ -25,6 +37,19 @@ export interface Account {
   version: number;
   /** Sorted/filtered member lists by query, so paging 50,000 members does not re-sort per page. */
   sortedViews: Map<string, { version: number; members: RawMember[] }>;
+  /** Largest page the members list serves, whatever `per_page` asks (null: as asked). */
+  servePerPage: number | null;
+  resultInfo: ResultInfoMode;
+  nestedOrder: NestedOrder;
+  emptyResult: EmptyResult;
+}
+
+/** The per-account serving switches, all settable through the control API. */
+export interface AccountServing {
+  servePerPage?: number | null;
+  resultInfo?: ResultInfoMode;
+  nestedOrder?: NestedOrder;
+  emptyResult?: EmptyResult;
 }
 
 export interface RateLimitPolicy {
@@ -46,6 +71,22 @@ export interface Token {
   accountsList: AccountsListMode;
   rateLimit: RateLimitPolicy | null;
   revoked: boolean;
+  /**
+   * The token has a client-IP filter that excludes the caller: every request except the verify
+   * endpoints (which Cloudflare documents as exempt from IP filtering) answers 403 / 9109.
+   */
+  ipRestricted: boolean;
+  /** The caller's address as Cloudflare reports it in the 9109 location message. */
+  clientIp: string;
+  /** The code a missing permission or a foreign account answers with (403 either way). */
+  forbiddenCode: ForbiddenCode;
+}
+
+/** The token options beyond identity, kind and status, all settable through the control API. */
+export interface TokenRestrictions {
+  ipRestricted?: boolean;
+  clientIp?: string;
+  forbiddenCode?: ForbiddenCode;
 }
 
 export interface RequestRecord {
@@ -62,13 +103,13 @@ export interface RequestRecord {
   fault?: string;
 }
 
-/** Cloudflare's documented default: 1200 requests per 5 minutes per token (reference §5). */
+/** Cloudflare's documented default: 1200 requests per 5 minutes per token ("API rate limits" in the docs). */
 export const DEFAULT_RATE_LIMIT: RateLimitPolicy = { limit: 1200, windowSeconds: 300 };
 
 /** Bounds the request log of a long-running demo server; tests read far fewer. */
 const MAX_REQUEST_LOG = 100_000;
 
-/** Prefixes of the current token formats (reference §3, token formats). */
+/** Prefixes of the current token formats (Cloudflare docs, fundamentals/api/get-started/token-formats). */
 const TOKEN_PREFIX: Record<TokenKind, string> = { user: "cfut_", account: "cfat_" };
 /** Characters after the prefix (the real format adds a checksum; nothing here validates it). */
 const TOKEN_BODY_LENGTH = 40;
@@ -86,14 +127,16 @@ export class SimulatorState {
     this.latencyMs = latencyMs;
   }
 
-  addAccount(input: {
-    id?: string;
-    name: string;
-    type?: AccountType;
-    enforceTwoFactor?: boolean;
-    createdOn?: string;
-    members?: RawMember[];
-  }): Account {
+  addAccount(
+    input: {
+      id?: string;
+      name: string;
+      type?: AccountType;
+      enforceTwoFactor?: boolean;
+      createdOn?: string;
+      members?: RawMember[];
+    } & AccountServing,
+  ): Account {
     const account: Account = {
       id: input.id ?? randomHexId(),
       name: input.name,
@@ -103,24 +146,30 @@ export class SimulatorState {
       members: input.members ?? [],
       version: 0,
       sortedViews: new Map(),
+      servePerPage: input.servePerPage ?? null,
+      resultInfo: input.resultInfo ?? "full",
+      nestedOrder: input.nestedOrder ?? "stored",
+      emptyResult: input.emptyResult ?? "array",
     };
     this.accounts.set(account.id, account);
     return account;
   }
 
-  addToken(input: {
-    value?: string;
-    id?: string;
-    kind: TokenKind;
-    accountIds: string[];
-    status?: TokenStatus;
-    expiresOn?: string | null;
-    notBefore?: string | null;
-    permissions?: { accountSettingsRead?: boolean };
-    accountsList?: AccountsListMode;
-    rateLimit?: RateLimitPolicy | null;
-    revoked?: boolean;
-  }): Token {
+  addToken(
+    input: {
+      value?: string;
+      id?: string;
+      kind: TokenKind;
+      accountIds: string[];
+      status?: TokenStatus;
+      expiresOn?: string | null;
+      notBefore?: string | null;
+      permissions?: { accountSettingsRead?: boolean };
+      accountsList?: AccountsListMode;
+      rateLimit?: RateLimitPolicy | null;
+      revoked?: boolean;
+    } & TokenRestrictions,
+  ): Token {
     const token: Token = {
       value: input.value ?? TOKEN_PREFIX[input.kind] + randomAlphanumeric(TOKEN_BODY_LENGTH),
       id: input.id ?? randomHexId(),
@@ -133,6 +182,9 @@ export class SimulatorState {
       accountsList: input.accountsList ?? "repeat",
       rateLimit: input.rateLimit ?? null,
       revoked: input.revoked ?? false,
+      ipRestricted: input.ipRestricted ?? false,
+      clientIp: input.clientIp ?? DEFAULT_CLIENT_IP,
+      forbiddenCode: input.forbiddenCode ?? 10000,
     };
     this.tokens.set(token.value, token);
     return token;

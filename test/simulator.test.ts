@@ -72,7 +72,7 @@ async function storedMembers(accountId: string): Promise<RawMember[]> {
 const emailOf = (m: RawMember) => ((m.user as RawMember | null)?.email ?? m.email) as string;
 
 describe("account members", () => {
-  it("pages 120 members in three pages of 50 without total_pages, then an empty page", async () => {
+  it("pages 120 members in three pages of 50 with total_pages, then an empty page", async () => {
     const { accountId, token } = await accountWithToken(120);
     const ids: string[] = [];
     for (const [page, count] of [
@@ -86,7 +86,7 @@ describe("account members", () => {
       );
       expect(status).toBe(200);
       expect(body.success).toBe(true);
-      expect(body.result_info).toEqual({ page, per_page: 50, count, total_count: 120 });
+      expect(body.result_info).toEqual({ page, per_page: 50, count, total_count: 120, total_pages: 3 });
       ids.push(...body.result.map((m) => m.id as string));
     }
     expect(ids).toEqual((await storedMembers(accountId)).map((m) => m.id));
@@ -94,14 +94,20 @@ describe("account members", () => {
     const past = await cfJson<RawMember[]>(`/accounts/${accountId}/members?per_page=50&page=4`, token);
     expect(past.status).toBe(200);
     expect(past.body.result).toEqual([]);
-    expect(past.body.result_info).toEqual({ page: 4, per_page: 50, count: 0, total_count: 120 });
+    expect(past.body.result_info).toEqual({
+      page: 4,
+      per_page: 50,
+      count: 0,
+      total_count: 120,
+      total_pages: 3,
+    });
   });
 
   it("defaults to 20 per page", async () => {
     const { accountId, token } = await accountWithToken(25);
     const { body } = await cfJson<RawMember[]>(`/accounts/${accountId}/members`, token);
     expect(body.result).toHaveLength(20);
-    expect(body.result_info).toEqual({ page: 1, per_page: 20, count: 20, total_count: 25 });
+    expect(body.result_info).toEqual({ page: 1, per_page: 20, count: 20, total_count: 25, total_pages: 2 });
   });
 
   it.each(["51", "4", "abc"])("refuses per_page=%s with 400 code 1001", async (perPage) => {
@@ -192,6 +198,154 @@ describe("account members", () => {
   });
 });
 
+describe("members list serving switches", () => {
+  it("serves fewer members than asked with servePerPage, and says so in result_info.per_page", async () => {
+    const accountId = await createAccount({ generateMembers: 45, servePerPage: 15 });
+    const token = await createToken({ kind: "user", accountIds: [accountId] });
+    const stored = (await storedMembers(accountId)).map((m) => m.id);
+    const ids: unknown[] = [];
+    for (const page of [1, 2, 3]) {
+      const { body } = await cfJson<RawMember[]>(
+        `/accounts/${accountId}/members?per_page=20&page=${page}`,
+        token,
+      );
+      expect(body.result).toHaveLength(15);
+      expect(body.result_info).toEqual({ page, per_page: 15, count: 15, total_count: 45, total_pages: 3 });
+      ids.push(...body.result.map((m) => m.id));
+    }
+    expect(ids).toEqual(stored);
+    const past = await cfJson<RawMember[]>(`/accounts/${accountId}/members?per_page=20&page=4`, token);
+    expect(past.body.result).toEqual([]);
+    // Asking for less than the cap is served as asked; the default page (20) is capped too.
+    const small = await cfJson(`/accounts/${accountId}/members?per_page=10`, token);
+    expect(small.body.result_info).toMatchObject({ per_page: 10, count: 10, total_pages: 5 });
+    const byDefault = await cfJson(`/accounts/${accountId}/members`, token);
+    expect(byDefault.body.result_info).toMatchObject({ per_page: 15, count: 15 });
+
+    const patched = await controlJson<Record<string, unknown>>("PATCH", `/accounts/${accountId}`, {
+      servePerPage: null,
+    });
+    expect(patched.servePerPage).toBeNull();
+    const asAsked = await cfJson(`/accounts/${accountId}/members?per_page=20`, token);
+    expect(asAsked.body.result_info).toEqual({
+      page: 1,
+      per_page: 20,
+      count: 20,
+      total_count: 45,
+      total_pages: 3,
+    });
+  });
+
+  it("leaves out total_pages, or every total, with resultInfo", async () => {
+    const accountId = await createAccount({ generateMembers: 12, resultInfo: "no_totals" });
+    const token = await createToken({ kind: "user", accountIds: [accountId] });
+    const noTotals = await cfJson(`/accounts/${accountId}/members?per_page=5&page=3`, token);
+    expect(noTotals.body.result_info).toEqual({ page: 3, per_page: 5, count: 2 });
+
+    await controlJson("PATCH", `/accounts/${accountId}`, { resultInfo: "no_total_pages" });
+    const noPages = await cfJson(`/accounts/${accountId}/members?per_page=5`, token);
+    expect(noPages.body.result_info).toEqual({ page: 1, per_page: 5, count: 5, total_count: 12 });
+
+    await controlJson("PATCH", `/accounts/${accountId}`, { resultInfo: "full" });
+    const full = await cfJson(`/accounts/${accountId}/members?per_page=5`, token);
+    expect(full.body.result_info).toEqual({
+      page: 1,
+      per_page: 5,
+      count: 5,
+      total_count: 12,
+      total_pages: 3,
+    });
+  });
+
+  it("serves nested lists reversed with nestedOrder, leaving the stored member as it was", async () => {
+    const member: RawMember = {
+      id: randomId(),
+      user: { email: "order@x.example" },
+      status: "accepted",
+      policies: [
+        {
+          id: "p1",
+          access: "allow",
+          permission_groups: [{ id: "g1" }, { id: "g2" }],
+          resource_groups: [
+            { id: "r1", scope: { key: "k", objects: [{ key: "*" }] } },
+            { id: "r2", scope: { key: "k", objects: [{ key: "*" }] } },
+          ],
+        },
+        { id: "p2", access: "deny", permission_groups: [{ id: "g3" }], resource_groups: [] },
+      ],
+      roles: [{ id: "a" }, { id: "b" }],
+    };
+    const accountId = await createAccount({ members: [member], nestedOrder: "reversed" });
+    const token = await createToken({ kind: "user", accountIds: [accountId] });
+    const { body } = await cfJson<RawMember[]>(`/accounts/${accountId}/members`, token);
+    const served = body.result[0] as RawMember;
+    expect(served.roles).toEqual([{ id: "b" }, { id: "a" }]);
+    const policies = served.policies as RawMember[];
+    expect(policies.map((p) => p.id)).toEqual(["p2", "p1"]);
+    const second = policies[1] as RawMember;
+    expect((second.permission_groups as RawMember[]).map((g) => g.id)).toEqual(["g2", "g1"]);
+    expect((second.resource_groups as RawMember[]).map((g) => g.id)).toEqual(["r2", "r1"]);
+    expect(await storedMembers(accountId)).toEqual([member]);
+
+    await controlJson("PATCH", `/accounts/${accountId}`, { nestedOrder: "stored" });
+    expect((await cfJson<RawMember[]>(`/accounts/${accountId}/members`, token)).body.result).toEqual([
+      member,
+    ]);
+  });
+
+  it("answers an empty page with result null under emptyResult: null", async () => {
+    const accountId = await createAccount({ generateMembers: 3, emptyResult: "null" });
+    const token = await createToken({ kind: "user", accountIds: [accountId] });
+    expect((await cfJson<unknown[]>(`/accounts/${accountId}/members`, token)).body.result).toHaveLength(3);
+    const past = await cfJson(`/accounts/${accountId}/members?page=2`, token);
+    expect(past.status).toBe(200);
+    expect(past.body.result).toBeNull();
+    expect(past.body.result_info).toEqual({
+      page: 2,
+      per_page: 20,
+      count: 0,
+      total_count: 3,
+      total_pages: 1,
+    });
+  });
+
+  it("serves members without roles, policies, status or email keys as stored, and filters rejected", async () => {
+    const bare: RawMember = { id: randomId(), user: { email: "bare@x.example" } };
+    const policiesOnly: RawMember = {
+      id: randomId(),
+      user: { email: "policies@x.example" },
+      status: "accepted",
+      api_access_enabled: false,
+      policies: [],
+    };
+    const rejected: RawMember = {
+      id: randomId(),
+      user: { email: "gone@x.example", first_name: null, last_name: null },
+      status: "rejected",
+      api_access_enabled: null,
+      roles: [],
+    };
+    const accountId = await createAccount({ members: [bare, policiesOnly, rejected] });
+    const token = await createToken({ kind: "user", accountIds: [accountId] });
+    const all = await cfJson<RawMember[]>(`/accounts/${accountId}/members`, token);
+    expect(all.body.result).toEqual([bare, policiesOnly, rejected]);
+    expect(all.body.result[0]).not.toHaveProperty("status");
+    expect(all.body.result[1]).not.toHaveProperty("roles");
+    const onlyRejected = await cfJson<RawMember[]>(`/accounts/${accountId}/members?status=rejected`, token);
+    expect(onlyRejected.body.result).toEqual([rejected]);
+    expect(onlyRejected.body.result_info).toMatchObject({ count: 1, total_count: 1 });
+  });
+
+  it("refuses serving switches out of range", async () => {
+    expect((await control("POST", "/accounts", { name: "X", servePerPage: 4 })).status).toBe(400);
+    expect((await control("POST", "/accounts", { name: "X", resultInfo: "some" })).status).toBe(400);
+    const id = await createAccount();
+    expect((await control("PATCH", `/accounts/${id}`, { servePerPage: 51 })).status).toBe(400);
+    expect((await control("PATCH", `/accounts/${id}`, { nestedOrder: "random" })).status).toBe(400);
+  });
+});
+
 describe("accounts", () => {
   it("lists a user token's accounts, filtered by name and paged with total_pages", async () => {
     const tag = randomId().slice(0, 8);
@@ -272,6 +426,7 @@ describe("accounts", () => {
         code: 7003,
         message: `Could not route to /accounts/${unknown}, perhaps your object identifier is invalid?`,
       },
+      { code: 7000, message: "No route for that URI" },
     ]);
 
     const other = await createAccount();
@@ -376,11 +531,115 @@ describe("tokens and auth", () => {
     expect((await cf(`/accounts/${accountId}/members`, token)).status).toBe(200);
   });
 
-  it("answers 404 code 7003 to an unknown route", async () => {
+  it("answers 404 with codes 7003 and 7000 to an unknown route", async () => {
     const { token } = await accountWithToken();
     const { status, body } = await cfJson("/zones", token);
     expect(status).toBe(404);
-    expect(body.errors).toEqual([{ code: 7003, message: "No route for the URI" }]);
+    expect(body).toEqual({
+      success: false,
+      errors: [
+        { code: 7003, message: "Could not route to /zones, perhaps your object identifier is invalid?" },
+        { code: 7000, message: "No route for that URI" },
+      ],
+      messages: [],
+      result: null,
+    });
+  });
+});
+
+describe("token restrictions and refusals", () => {
+  it("refuses every request of an IP-filtered token with 403 code 9109, but verifies it", async () => {
+    const { accountId, token } = await accountWithToken(3, { ipRestricted: true });
+    const refused = {
+      success: false,
+      errors: [{ code: 9109, message: "Cannot use the access token from location: 203.0.113.7" }],
+      messages: [],
+      result: null,
+    };
+    for (const path of [`/accounts/${accountId}/members`, `/accounts/${accountId}`, "/accounts"]) {
+      const { status, body } = await cfJson(path, token);
+      expect(status).toBe(403);
+      expect(body).toEqual(refused);
+    }
+    // Cloudflare documents that IP filtering is not applied to the verify endpoint.
+    const verify = await cfJson<{ status: string }>("/user/tokens/verify", token);
+    expect(verify.status).toBe(200);
+    expect(verify.body.result.status).toBe("active");
+
+    const summary = await controlJson<Record<string, unknown>>("PATCH", `/tokens/${token}`, {
+      clientIp: "2001:db8::42",
+    });
+    expect(summary).toMatchObject({ ipRestricted: true, clientIp: "2001:db8::42" });
+    expect((await cfJson(`/accounts/${accountId}/members`, token)).body.errors).toEqual([
+      { code: 9109, message: "Cannot use the access token from location: 2001:db8::42" },
+    ]);
+    await controlJson("PATCH", `/tokens/${token}`, { ipRestricted: false });
+    expect((await cf(`/accounts/${accountId}/members`, token)).status).toBe(200);
+  });
+
+  it("verifies an IP-filtered account-owned token on its account's verify endpoint too", async () => {
+    const accountId = await createAccount();
+    const token = await createToken({ kind: "account", accountIds: [accountId], ipRestricted: true });
+    expect((await cf(`/accounts/${accountId}/tokens/verify`, token)).status).toBe(200);
+    expect((await cf(`/accounts/${accountId}/members`, token)).status).toBe(403);
+  });
+
+  it("still answers 401 code 1000 before the IP filter to a revoked token", async () => {
+    const { accountId, token } = await accountWithToken(1, { ipRestricted: true });
+    await controlJson("PATCH", `/tokens/${token}`, { revoked: true });
+    const { status, body } = await cfJson(`/accounts/${accountId}/members`, token);
+    expect(status).toBe(401);
+    expect(body.errors).toEqual([{ code: 1000, message: "Invalid API Token" }]);
+  });
+
+  it("answers a missing permission with 403 code 9109 under forbiddenCode 9109", async () => {
+    const { accountId, token } = await accountWithToken(1, {
+      permissions: { accountSettingsRead: false },
+      forbiddenCode: 9109,
+    });
+    for (const path of [`/accounts/${accountId}/members`, `/accounts/${accountId}`]) {
+      const { status, body } = await cfJson(path, token);
+      expect(status).toBe(403);
+      expect(body).toEqual({
+        success: false,
+        errors: [{ code: 9109, message: "Unauthorized to access requested resource" }],
+        messages: [],
+        result: null,
+      });
+    }
+    const foreign = await cfJson(`/accounts/${await createAccount()}/members`, token);
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.errors[0]?.code).toBe(9109);
+    await controlJson("PATCH", `/tokens/${token}`, { forbiddenCode: 10000 });
+    expect((await cfJson(`/accounts/${accountId}/members`, token)).body.errors).toEqual([
+      { code: 10000, message: "Authentication error" },
+    ]);
+  });
+
+  it("answers an unknown account's members with 7003 naming the path, then 7000", async () => {
+    const { token } = await accountWithToken();
+    const unknown = randomId();
+    const { status, body } = await cfJson(`/accounts/${unknown}/members?per_page=5`, token);
+    expect(status).toBe(404);
+    expect(body).toEqual({
+      success: false,
+      errors: [
+        {
+          code: 7003,
+          message: `Could not route to /accounts/${unknown}/members, perhaps your object identifier is invalid?`,
+        },
+        { code: 7000, message: "No route for that URI" },
+      ],
+      messages: [],
+      result: null,
+    });
+  });
+
+  it("refuses invalid restrictions", async () => {
+    const base = { kind: "user", accountIds: [] };
+    expect((await control("POST", "/tokens", { ...base, clientIp: "not-an-ip" })).status).toBe(400);
+    expect((await control("POST", "/tokens", { ...base, forbiddenCode: 1000 })).status).toBe(400);
+    expect((await control("POST", "/tokens", { ...base, ipRestricted: "yes" })).status).toBe(400);
   });
 });
 
@@ -512,6 +771,8 @@ describe("faults", () => {
     const { body } = await cfJson<RawMember[]>(`/accounts/${accountId}/members?per_page=5`, token);
     expect(body.result).toHaveLength(5);
     expect(body.result_info?.total_count).toBe(112);
+    // The page count goes with the (wrong) total, as a server believing it would report.
+    expect(body.result_info?.total_pages).toBe(23);
   });
 
   it("removes faults by id and by account", async () => {
@@ -525,6 +786,46 @@ describe("faults", () => {
     expect(await controlJson("DELETE", `/faults?accountId=${accountId}`)).toEqual({ cleared: 2 });
     expect((await cf(`/accounts/${accountId}/members`, token)).status).toBe(200);
     expect((await control("DELETE", "/faults")).status).toBe(400);
+  });
+
+  it("answers 7003 and 7000 at 400 or 404 for a no_route fault", async () => {
+    const { accountId, token } = await accountWithToken(5);
+    await addFault({ accountId, path: "members" }, { kind: "no_route", status: 400 }, 1);
+    const bad = await cfJson(`/accounts/${accountId}/members`, token);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({
+      success: false,
+      errors: [
+        {
+          code: 7003,
+          message: `Could not route to /accounts/${accountId}/members, perhaps your object identifier is invalid?`,
+        },
+        { code: 7000, message: "No route for that URI" },
+      ],
+      messages: [],
+      result: null,
+    });
+    await addFault({ accountId, path: "account" }, { kind: "no_route" }, 1);
+    const missing = await cfJson(`/accounts/${accountId}`, token);
+    expect(missing.status).toBe(404);
+    expect(missing.body.errors.map((e) => e.code)).toEqual([7003, 7000]);
+    expect((await cf(`/accounts/${accountId}/members`, token)).status).toBe(200);
+  });
+
+  it("gives a status fault naming a known code the recorded message", async () => {
+    const { accountId, token } = await accountWithToken(1);
+    await addFault({ accountId }, { kind: "status", status: 403, code: 9109 }, 1);
+    await addFault({ accountId }, { kind: "status", status: 403, code: 10000 }, 1);
+    expect((await cfJson(`/accounts/${accountId}/members`, token)).body.errors).toEqual([
+      { code: 10000, message: "Authentication error" },
+    ]);
+    expect((await cfJson(`/accounts/${accountId}/members`, token)).body.errors).toEqual([
+      { code: 9109, message: "Unauthorized to access requested resource" },
+    ]);
+    await addFault({ accountId }, { kind: "status", status: 500 }, 1);
+    expect((await cfJson(`/accounts/${accountId}/members`, token)).body.errors).toEqual([
+      { code: 10000, message: "Internal Server Error" },
+    ]);
   });
 
   it("refuses an unknown fault kind", async () => {
@@ -600,7 +901,10 @@ describe("in-process simulator", () => {
       )
     ).json()) as Envelope<RawMember[]>;
     expect(members.result_info?.total_count).toBe(DEMO.accounts.acme.members);
-    expect(members.result.some((m) => m.roles === null && Array.isArray(m.policies))).toBe(true);
+    expect(members.result.some((m) => !("roles" in m) && Array.isArray(m.policies))).toBe(true);
+    expect(
+      members.result.every((m) => !("email" in m) && typeof (m.user as RawMember).email === "string"),
+    ).toBe(true);
     expect((await get("/user/tokens/verify", DEMO.tokens.revoked.value)).status).toBe(401);
     expect(
       (await get(`/accounts/${DEMO.accounts.acme.id}/members`, DEMO.tokens.acmeNoPermission.value)).status,
@@ -651,10 +955,12 @@ describe("generateMembers", () => {
     const members = generateMembers(accountId, 50_000);
     expect(members).toHaveLength(50_000);
     expect(new Set(members.map((m) => m.id)).size).toBe(50_000);
-    expect(new Set(members.map((m) => m.email)).size).toBe(50_000);
+    expect(new Set(members.map(emailOf)).size).toBe(50_000);
     for (const m of members) {
       expect(m.id).toMatch(/^[0-9a-f]{32}$/);
-      expect(m.email).toMatch(/^[a-z]+\.[a-z]+\.\d{5}@acct-[0-9a-f]{8}\.example$/);
+      // As in the recorded real answer, the email is only under `user`.
+      expect(m).not.toHaveProperty("email");
+      expect(emailOf(m)).toMatch(/^[a-z]+\.[a-z]+\.\d{5}@acct-[0-9a-f]{8}\.example$/);
     }
     expect(generateMembers(accountId, 100)).toEqual(members.slice(0, 100));
     expect(generateMembers(accountId, 10, { startIndex: 100 })).toEqual(members.slice(100, 110));
@@ -672,8 +978,17 @@ describe("generateMembers", () => {
       expect(user(m).first_name).toBeNull();
       expect(user(m).last_name).toBeNull();
     }
-    expect(share((m) => m.roles === null)).toBeGreaterThan(0.05);
-    expect(share((m) => m.policies === null)).toBeGreaterThan(0.04);
+    expect(share((m) => !("roles" in m))).toBeGreaterThan(0.05);
+    expect(share((m) => !("policies" in m))).toBeGreaterThan(0.04);
+    expect(share((m) => m.api_access_enabled === null)).toBeGreaterThan(0.8);
+    expect(share((m) => m.api_access_enabled === true)).toBeGreaterThan(0.02);
+    expect(share((m) => m.api_access_enabled === false)).toBeGreaterThan(0.02);
+    expect(Object.keys(members[0] as RawMember).slice(0, 4)).toEqual([
+      "id",
+      "user",
+      "status",
+      "api_access_enabled",
+    ]);
     expect(share((m) => !("two_factor_authentication_enabled" in user(m)))).toBeGreaterThan(0.005);
     expect(share((m) => user(m).two_factor_authentication_enabled === true)).toBeGreaterThan(0.4);
     expect(share((m) => user(m).two_factor_authentication_enabled === false)).toBeGreaterThan(0.2);
@@ -683,6 +998,57 @@ describe("generateMembers", () => {
       access: expect.stringMatching(/^(allow|deny)$/),
       permission_groups: [{ id: expect.any(String), name: expect.any(String), meta: expect.any(Object) }],
       resource_groups: [{ scope: { key: expect.stringMatching(/^com\.cloudflare\.api\.account\./) } }],
+    });
+  });
+
+  it("gives permission groups their catalogue meta and resource groups a scope, as recorded", () => {
+    const accountId = randomId();
+    const policies = generateMembers(accountId, 500).flatMap(
+      (m) => (m.policies as RawMember[] | undefined) ?? [],
+    );
+    const groups = policies.flatMap((p) => p.permission_groups as RawMember[]);
+    for (const g of groups) {
+      expect(g).toEqual({
+        id: expect.stringMatching(/^[0-9a-f]{32}$/),
+        name: expect.any(String),
+        meta: {
+          description: expect.any(String),
+          editable: "false",
+          label: expect.stringMatching(/^[a-z0-9_]+$/),
+          scopes: "com.cloudflare.api.account",
+        },
+      });
+    }
+    // The recorded catalogue entry, verbatim.
+    expect(groups.find((g) => g.name === "Super Administrator - All Privileges")).toEqual({
+      id: "8e23b19e4e0d44c29d239c5688ba8cbb",
+      name: "Super Administrator - All Privileges",
+      meta: {
+        description:
+          "Can edit any Cloudflare setting, make purchases, update billing, and manage memberships. Super Administrators can revoke the access of other Super Administrators.",
+        editable: "false",
+        label: "all_privileges",
+        scopes: "com.cloudflare.api.account",
+      },
+    });
+    const resourceGroups = policies.flatMap((p) => p.resource_groups as RawMember[]);
+    expect(resourceGroups).toContainEqual({
+      id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      name: `com.cloudflare.api.account.${accountId}`,
+      meta: { editable: "false" },
+      scope: { key: `com.cloudflare.api.account.${accountId}`, objects: [{ key: "*" }] },
+    });
+    for (const r of resourceGroups) {
+      expect(r.scope).toEqual({
+        key: `com.cloudflare.api.account.${accountId}`,
+        objects: [{ key: expect.stringMatching(/^(\*|com\.cloudflare\.api\.account\.zone\.[0-9a-f]{32})$/) }],
+      });
+    }
+    // Legacy role grants are spelled {read, edit}, as in real answers.
+    const role = generateMembers(accountId, 50).find((m) => Array.isArray(m.roles))?.roles as RawMember[];
+    expect(Object.values(role[0]?.permissions as Record<string, unknown>)[0]).toEqual({
+      read: expect.any(Boolean),
+      edit: expect.any(Boolean),
     });
   });
 });
