@@ -9,8 +9,8 @@ import { generateMembers } from "../simulator/members";
 import { normalizeMember } from "../src/cloudflare/member";
 import { memberListSchema } from "../src/cloudflare/schemas";
 import type { StoredAccount } from "../src/domain/diff";
-import type { Member } from "../src/domain/member";
-import { memberFromRow, STORED_PAGE_ROWS } from "../src/store/user-accounts-row";
+import { MEMBER_SHAPE, type Member } from "../src/domain/member";
+import { emailToColumn, memberFromRow, STORED_PAGE_ROWS } from "../src/store/user-accounts-row";
 import { diffMembers } from "../src/sync/diff";
 
 const n = Number(process.argv[2] ?? 50_000);
@@ -48,7 +48,7 @@ for (let r = 0; r < 3; r++) {
   fetched = [];
   const t0 = performance.now();
   for (const page of pages) {
-    for (const m of memberListSchema.parse(page)) fetched.push(normalizeMember(m)!);
+    for (const m of memberListSchema.parse(page)) fetched.push(normalizeMember(m));
   }
   pageMs.push((performance.now() - t0) / pages.length);
 }
@@ -62,13 +62,15 @@ const stored: StoredAccount[] = fetched.map((m) =>
   memberFromRow({
     id: m.id,
     user_id: m.userId,
-    email: m.email,
+    email: emailToColumn(m.email),
     first_name: m.firstName,
     last_name: m.lastName,
     status: m.status,
     roles: JSON.stringify(m.roles),
     policies: JSON.stringify(m.policies),
     two_factor_enabled: m.twoFactorEnabled === null ? null : Number(m.twoFactorEnabled),
+    api_access_enabled: m.apiAccessEnabled === null ? null : Number(m.apiAccessEnabled),
+    shape: MEMBER_SHAPE,
     removed_at: null,
   }),
 );

@@ -175,6 +175,11 @@ async function preempt(
       );
     case "no_route":
       return toResponse(FAILURES.noRoute(apiPath(pathname), fault.status));
+    case "replay":
+      return new Response(JSON.stringify(fault.body), {
+        status: fault.status,
+        headers: { "Content-Type": "application/json", ...fault.headers },
+      });
     case "rate_limit":
       return toResponse(FAILURES.rateLimited(), {
         "Retry-After": String(fault.retryAfter),

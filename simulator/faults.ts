@@ -38,6 +38,16 @@ export const faultSchema = z.discriminatedUnion("kind", [
    * or 400: both are reported for wrong account ids.
    */
   z.object({ kind: z.literal("no_route"), status: z.union([z.literal(400), z.literal(404)]).optional() }),
+  /**
+   * Answers exactly this status and JSON body: conformance tests replay bodies recorded from the
+   * real API (error bodies without `messages`, result_info as served, and so on) through the client.
+   */
+  z.object({
+    kind: z.literal("replay"),
+    status: z.number().int().min(200).max(599),
+    body: z.unknown(),
+    headers: z.record(z.string(), z.string()).optional(),
+  }),
 ]);
 
 export type FaultMatch = z.infer<typeof faultMatchSchema>;

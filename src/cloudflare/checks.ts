@@ -6,7 +6,14 @@
 import { type Failure, failure } from "../lib/errors";
 import { err, ok, type Result } from "../lib/result";
 import type { ClientFailure, CloudflareClient } from "./client";
-import { isAccountListRefused, isAuthFailure, REQUIRED_PERMISSIONS, transportFailure } from "./errors";
+import {
+  isAccountListRefused,
+  isAuthFailure,
+  isUnknownAccount,
+  REQUIRED_PERMISSIONS,
+  restrictedTokenFailure,
+  transportFailure,
+} from "./errors";
 import { MAX_PER_PAGE, MIN_PER_PAGE, pagesFromResultInfo } from "./paging";
 import {
   accountListSchema,
@@ -74,15 +81,24 @@ async function verifyAccountToken(
 ): Promise<Result<TokenVerification, Failure>> {
   const verified = await verifyToken(client, "account", accountId);
   if (!verified.ok) {
+    const f = verified.error;
+    if (isUnknownAccount(f)) return err(unknownAccount(accountId));
     return err(
-      isAuthFailure(verified.error)
-        ? invalidToken("it is not a valid, active API token for this account")
-        : transportFailure(verified.error),
+      restrictedTokenFailure(f) ??
+        (isAuthFailure(f)
+          ? invalidToken("it is not a valid, active API token for this account")
+          : transportFailure(f)),
     );
   }
   const bad = inactive(verified.value);
   return bad ? err(bad) : verified;
 }
+
+const unknownAccount = (accountId: string) =>
+  failure(
+    "organization_not_found",
+    `No Cloudflare account with id ${accountId} is visible to this token. Check the account id in the dashboard URL.`,
+  );
 
 function inactive(v: TokenVerification): Failure | null {
   return v.status === "active" ? null : invalidToken(`the token is ${v.status}`);
@@ -110,6 +126,8 @@ async function identifyToken(
       const bad = inactive(verified.value);
       return bad ? err(bad) : ok({ kind: "user", verification: verified.value });
     }
+    const restricted = restrictedTokenFailure(verified.error);
+    if (restricted) return err(restricted);
     if (!isAuthFailure(verified.error)) return err(transportFailure(verified.error));
     if (kind === "user") return err(invalidToken("it is not a valid, active user API token"));
     kind = null;
@@ -134,6 +152,8 @@ async function probeMembers(
     memberListSchema,
   );
   if (probe.ok) return ok(probe.value.resultInfo?.total_count ?? null);
+  const restricted = restrictedTokenFailure(probe.error);
+  if (restricted) return err(restricted);
   if (!isAuthFailure(probe.error)) return err(transportFailure(probe.error));
   return err(
     failure(
@@ -206,13 +226,10 @@ async function readAccountById(
   const page = await client.get(`/accounts/${encodeURIComponent(accountId)}`, {}, accountSchema);
   if (!page.ok) {
     const f = page.error;
-    if (f.kind === "http" && (f.status === 404 || f.status === 400)) {
-      return err(
-        failure(
-          "organization_not_found",
-          `No Cloudflare account with id ${accountId} is visible to this token. Check the account id in the dashboard URL.`,
-        ),
-      );
+    const restricted = restrictedTokenFailure(f);
+    if (restricted) return err(restricted);
+    if (isUnknownAccount(f) || (f.kind === "http" && (f.status === 404 || f.status === 400))) {
+      return err(unknownAccount(accountId));
     }
     if (isAuthFailure(f)) {
       return err(
@@ -262,6 +279,8 @@ async function findAccountByName(
 }
 
 function accountListFailure(f: ClientFailure, kind: TokenKind): Failure {
+  const restricted = restrictedTokenFailure(f);
+  if (restricted) return restricted;
   if (kind === "account" && isAccountListRefused(f)) {
     return failure(
       "organization_not_found",

@@ -15,6 +15,16 @@ export const CF_ERROR = {
   INVALID_REQUEST: 1001,
   /** "Invalid request headers": a malformed Authorization header. */
   INVALID_HEADERS: 6003,
+  /** "Could not route to …": an unknown or malformed account id (sent together with 7000). */
+  COULD_NOT_ROUTE: 7003,
+  /** "No route for that URI". */
+  NO_ROUTE: 7000,
+  /**
+   * Two meanings, told apart by the message: "Cannot use the access token from location: <ip>"
+   * (the token's client IP filter refuses the caller) or "Unauthorized to access requested
+   * resource" (a missing permission).
+   */
+  UNAUTHORIZED: 9109,
 } as const;
 
 /** Cloudflare's documented budget per token, shared with everything else that uses the token. */
@@ -39,6 +49,29 @@ export function isAuthFailure(f: ClientFailure): boolean {
   return (
     f.kind === "http" &&
     (f.status === 401 || f.status === 403 || hasCode(f, CF_ERROR.INVALID_TOKEN, CF_ERROR.INVALID_HEADERS))
+  );
+}
+
+/** True when the token's client IP address filter refused the request (HTTP 403, code 9109). */
+export const isTokenRestricted = (f: ClientFailure): boolean =>
+  f.kind === "http" &&
+  f.errors.some(
+    (e) => e.code === CF_ERROR.UNAUTHORIZED && /access token from location/i.test(e.message ?? ""),
+  );
+
+/** True when Cloudflare says there is no such account (7003 with 7000, at 400 or 404). */
+export const isUnknownAccount = (f: ClientFailure): boolean =>
+  f.kind === "http" && hasCode(f, CF_ERROR.COULD_NOT_ROUTE, CF_ERROR.NO_ROUTE);
+
+/**
+ * The failure for a token whose IP filter refuses the connector, or null for any other failure.
+ * Check it before isAuthFailure: the answer is a 403 too, but no permission would help.
+ */
+export function restrictedTokenFailure(f: ClientFailure): Failure | null {
+  if (!isTokenRestricted(f)) return null;
+  return failure(
+    "cloudflare_token_restricted",
+    `Cloudflare refuses this token from the connector's address (${f.message}): the token has a client IP address filter. Edit the token in the Cloudflare dashboard (API Tokens → Edit → Client IP Address Filtering) and remove the filter, or allow the addresses Cloudflare Workers send requests from.`,
   );
 }
 

@@ -45,19 +45,23 @@ export type CloudflareAccount = z.infer<typeof accountSchema>;
 
 const roleSchema = z.looseObject({ id: z.string(), name: z.string() });
 
-/** A policy is kept as Cloudflare returns it; only the parts the connector reads are checked. */
+/**
+ * Only the parts of a policy the connector reads are checked; catalogue `meta`, ids and the
+ * resource-group details are read defensively by member.ts, so a new field never fails a sync.
+ */
 const policySchema = z.looseObject({
-  id: z.string().optional(),
-  access: z.string().optional(),
+  id: z.string().nullish(),
+  access: z.string().nullish(),
   permission_groups: z
-    .array(z.looseObject({ id: z.string().optional(), name: z.string().nullish() }))
+    .array(z.looseObject({ id: z.string().nullish(), name: z.string().nullish() }))
     .nullish(),
+  resource_groups: z.array(z.looseObject({ scope: z.looseObject({}).nullish() })).nullish(),
 });
 
 export const memberSchema = z.looseObject({
   id: z.string().min(1).max(64),
-  email: z.string().optional(),
-  status: z.string().optional(),
+  email: z.string().nullish(),
+  status: z.string().nullish(),
   user: z
     .looseObject({
       id: z.string().nullish(),
@@ -69,8 +73,17 @@ export const memberSchema = z.looseObject({
     .nullish(),
   roles: z.array(roleSchema).nullish(),
   policies: z.array(policySchema).nullish(),
+  /** Enterprise per-member API access; recorded as null on accounts without it. */
+  api_access_enabled: z.boolean().nullish(),
 });
 export type CloudflareMember = z.infer<typeof memberSchema>;
 
-export const accountListSchema = z.array(accountSchema);
-export const memberListSchema = z.array(memberSchema);
+/** A list page: Cloudflare's schema allows `result: null` (and a client may see none), an empty page. */
+const listOf = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((items) => items ?? []);
+
+export const accountListSchema = listOf(accountSchema);
+export const memberListSchema = listOf(memberSchema);

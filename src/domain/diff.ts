@@ -6,6 +6,8 @@ import type { Member, TrackedField } from "./member";
 
 export interface StoredAccount extends Member {
   removedAt: string | null;
+  /** MEMBER_SHAPE of the format the row was written in. */
+  shape: number;
   /**
    * roles and policies as D1 stored them (JSON text, written from the same canonical values), so
    * an unchanged member is recognised by comparing text instead of decoding and re-encoding both.
@@ -21,6 +23,8 @@ export interface MemberDiff {
   /** Members that were removed and are listed again; `changes` if they changed meanwhile. */
   restored: { member: Member; changes: Changes | null }[];
   updated: { member: Member; changes: Changes }[];
+  /** Rows written in an older format whose member has not changed: rewritten, with no event. */
+  reformatted: Member[];
   /** Current stored members the complete listing no longer has. */
   removed: StoredAccount[];
   unchanged: number;

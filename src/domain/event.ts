@@ -11,7 +11,7 @@ export interface ChangeEvent {
   id: string;
   type: EventType;
   accountId: string;
-  email: string;
+  email: string | null;
   changes: Record<string, { from: unknown; to: unknown }> | null;
   syncId: string;
   occurredAt: string;
@@ -22,13 +22,18 @@ export interface NewEvent {
   id: string;
   type: EventType;
   accountId: string;
-  email: string;
+  email: string | null;
   changes?: Changes;
 }
 
 /** The events of one diff, in the order the feed serves them: added, restored, updated, removed. */
 export function eventsFromDiff(diff: MemberDiff): NewEvent[] {
-  const event = (type: EventType, accountId: string, email: string, changes?: Changes | null): NewEvent => ({
+  const event = (
+    type: EventType,
+    accountId: string,
+    email: string | null,
+    changes?: Changes | null,
+  ): NewEvent => ({
     id: crypto.randomUUID(),
     type,
     accountId,

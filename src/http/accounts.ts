@@ -4,6 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { type AccessGrant, type MemberPolicy, policyReach } from "../domain/member";
 import { csvRow } from "../lib/csv";
 import { getIntegrationRow } from "../store/integrations";
 import {
@@ -29,12 +30,18 @@ const bool = (name: string) =>
     .optional();
 
 const filterQuery = {
-  status: z.enum(["accepted", "pending"], { message: "must be accepted or pending" }).optional(),
+  status: z
+    .enum(["accepted", "pending", "rejected", "unknown"], {
+      message: "must be accepted, pending, rejected or unknown",
+    })
+    .optional()
+    .openapi({ description: "Membership status as Cloudflare gives it; `unknown` when it gives none" }),
   twoFactor: bool("twoFactor").openapi({
     description: "true: 2FA enabled; false: not enabled, or Cloudflare does not say (its default is false)",
   }),
   role: z.string().trim().min(1, "must not be empty").max(120).optional().openapi({
-    description: "Role name or policy permission-group name, case-insensitive",
+    description:
+      "Role name or policy permission-group name the member is allowed, case-insensitive; a group the member is denied never matches",
     example: "Administrator",
   }),
   q: z.string().min(1, "must not be empty").max(200).optional().openapi({
@@ -54,19 +61,54 @@ const AllAccountsQuery = z.object({
 });
 
 const RoleSchema = z.object({ id: z.string(), name: z.string() });
+const PolicySchema = z
+  .object({
+    access: z.enum(["allow", "deny"]),
+    permission_groups: z.array(z.object({ id: z.string(), name: z.string().nullable() })),
+    resource_groups: z.array(
+      z.object({ scope: z.object({ key: z.string(), objects: z.array(z.object({ key: z.string() })) }) }),
+    ),
+  })
+  .openapi("Policy", {
+    description:
+      "A Cloudflare policy reduced to what decides access: catalogue text and ids dropped, every list sorted (docs/cloudflare.md).",
+  });
+const AccessSchema = z
+  .object({
+    name: z.string(),
+    effect: z.enum(["allow", "deny"]),
+    scope: z.enum(["account", "resources"]),
+    resources: z
+      .number()
+      .int()
+      .openapi({ description: "Resources the grant is limited to; 0 when account-wide" }),
+  })
+  .openapi("AccessGrant", {
+    example: { name: "DNS Write", effect: "allow", scope: "account", resources: 0 },
+  });
+
 export const UserAccountSchema = z
   .object({
     id: z.string(),
     integrationId: z.string(),
     userId: z.string().nullable(),
-    email: z.string(),
+    email: z.string().nullable().openapi({ description: "null when Cloudflare gives the member no email" }),
     firstName: z.string().nullable(),
     lastName: z.string().nullable(),
     name: z.string().nullable(),
-    status: z.string(),
+    status: z
+      .string()
+      .openapi({ description: "accepted, pending, rejected…; unknown when Cloudflare gives none" }),
     roles: z.array(RoleSchema),
-    policies: z.array(z.unknown()),
+    policies: z.array(PolicySchema),
+    access: z
+      .array(AccessSchema)
+      .openapi({ description: "One entry per role and per policy permission group" }),
     twoFactorEnabled: z.boolean().nullable(),
+    apiAccessEnabled: z
+      .boolean()
+      .nullable()
+      .openapi({ description: "Enterprise per-member API access; null when unknown" }),
     firstSeenAt: z.string(),
     lastSeenAt: z.string(),
     removedAt: z.string().nullable(),
@@ -81,9 +123,24 @@ export const UserAccountSchema = z
       lastName: "Doe",
       name: "Jane Doe",
       status: "accepted",
-      roles: [{ id: "3536bcfad5faccb999b47003c79917fb", name: "Administrator" }],
-      policies: [],
+      roles: [],
+      policies: [
+        {
+          access: "allow",
+          permission_groups: [{ id: "c8fed203ed3043cba015a93ad1616f1f", name: "DNS Write" }],
+          resource_groups: [
+            {
+              scope: {
+                key: "com.cloudflare.api.account.023e105f4ecef8ad9ca31a8372d0c353",
+                objects: [{ key: "com.cloudflare.api.account.zone.23f8d65290b24279ba6f44721b3eaad5" }],
+              },
+            },
+          ],
+        },
+      ],
+      access: [{ name: "DNS Write", effect: "allow", scope: "resources", resources: 1 }],
       twoFactorEnabled: true,
+      apiAccessEnabled: null,
       firstSeenAt: "2026-11-01T10:00:00.000Z",
       lastSeenAt: "2026-11-29T10:00:01.870Z",
       removedAt: null,
@@ -118,18 +175,29 @@ const CSV_HEADER = [
   "first_seen_at",
   "last_seen_at",
   "removed_at",
+  "access",
+  "api_access_enabled",
 ];
 
-/** "allow: Zone Read, DNS Read" per policy, "; " between policies. */
-function policySummary(policies: unknown[]): string {
+/** Where a grant applies, in words: "account" or "2 resources". */
+const scopeText = (g: Pick<AccessGrant, "scope" | "resources">) =>
+  g.scope === "account" ? "account" : `${g.resources} resource${g.resources === 1 ? "" : "s"}`;
+
+/** "allow: Zone Read, DNS Read (account)" per policy, "; " between policies. */
+function policySummary(policies: MemberPolicy[]): string {
   return policies
-    .map((p) => {
-      const policy = p as { access?: string; permission_groups?: { name?: string; id?: string }[] | null };
-      const groups = (policy.permission_groups ?? []).map((g) => g.name ?? g.id ?? "?").join(", ");
-      return `${policy.access ?? "allow"}: ${groups}`;
+    .map((policy) => {
+      const groups = policy.permission_groups.map((g) => g.name ?? g.id).join(", ");
+      return `${policy.access}: ${groups} (${scopeText(policyReach(policy))})`;
     })
     .join("; ");
 }
+
+/** "DNS Write (allow, account); Zone Read (deny, 2 resources)": every grant, deny and scope visible. */
+const accessSummary = (access: AccessGrant[]) =>
+  access.map((g) => `${g.name} (${g.effect}, ${scopeText(g)})`).join("; ");
+
+const flag = (v: boolean | null) => (v === null ? "" : String(v));
 
 function csvRecord(a: UserAccount): string {
   return csvRow([
@@ -143,10 +211,12 @@ function csvRecord(a: UserAccount): string {
     a.status,
     a.roles.map((r) => r.name).join("; "),
     policySummary(a.policies),
-    a.twoFactorEnabled === null ? "" : String(a.twoFactorEnabled),
+    flag(a.twoFactorEnabled),
     a.firstSeenAt,
     a.lastSeenAt,
     a.removedAt,
+    accessSummary(a.access),
+    flag(a.apiAccessEnabled),
   ]);
 }
 

@@ -13,7 +13,7 @@ const EventSchema = z
     id: z.string(),
     type: z.enum(["account.added", "account.updated", "account.removed", "account.restored"]),
     accountId: z.string(),
-    email: z.string(),
+    email: z.string().nullable().openapi({ description: "null when Cloudflare gives the member no email" }),
     changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })).nullable(),
     syncId: z.string(),
     occurredAt: z.string(),

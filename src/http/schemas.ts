@@ -113,7 +113,7 @@ export const commonErrors = {
 export const connectErrors = {
   409: errorResponse("conflict: this Cloudflare account is already connected under this label"),
   422: errorResponse(
-    "cloudflare_token_invalid, cloudflare_permission_missing, organization_not_found or organization_ambiguous",
+    "cloudflare_token_invalid, cloudflare_permission_missing, cloudflare_token_restricted, organization_not_found or organization_ambiguous",
   ),
   429: errorResponse("cloudflare_rate_limited: Cloudflare is rate limiting the token"),
   502: errorResponse("cloudflare_unavailable or cloudflare_invalid_response"),

@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   cloudflare_token_invalid: 422,
   cloudflare_permission_missing: 422,
+  cloudflare_token_restricted: 422,
   organization_not_found: 422,
   organization_ambiguous: 422,
   cloudflare_rate_limited: 429,

@@ -4,6 +4,7 @@
  */
 import type { ChangeEvent, EventType, NewEvent } from "../domain/event";
 import { chunks, ROWS_PER_STATEMENT } from "./batching";
+import { emailFromColumn, emailToColumn } from "./user-accounts-row";
 
 /** Keyset position in the feed: (occurredAt, ordinal) of the last event served. */
 export type EventPosition = [string, number];
@@ -42,7 +43,7 @@ export async function listEvents(
       id: r.id,
       type: r.type,
       accountId: r.account_id,
-      email: r.email,
+      email: emailFromColumn(r.email),
       changes: r.changes ? JSON.parse(r.changes) : null,
       syncId: r.sync_id,
       occurredAt: r.occurred_at,
@@ -58,7 +59,8 @@ export function insertEventStatements(
   w: { integrationId: string; runId: string; occurredAt: string },
   events: readonly NewEvent[],
 ): D1PreparedStatement[] {
-  return chunks(events, ROWS_PER_STATEMENT).map((chunk, index) =>
+  const rows = events.map((e) => ({ ...e, email: emailToColumn(e.email) }));
+  return chunks(rows, ROWS_PER_STATEMENT).map((chunk, index) =>
     db
       .prepare(
         `INSERT INTO events (integration_id, occurred_at, ordinal, id, type, account_id, email, changes, sync_id)

@@ -46,7 +46,10 @@ export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedSta
       ...diff.added,
       ...diff.restored.map((r) => r.member),
     ]),
-    ...updateStatements(db, w.integrationId, diff.updated),
+    ...updateStatements(db, w.integrationId, [
+      ...diff.updated,
+      ...diff.reformatted.map((member) => ({ member, changes: null })),
+    ]),
     ...removeStatements(
       db,
       { integrationId: w.integrationId, removedAt: w.finishedAt, previousSuccessAt: w.previousSuccessAt },

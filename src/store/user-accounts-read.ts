@@ -5,12 +5,27 @@
  * list a sync diffs against.
  */
 import type { StoredAccount } from "../domain/diff";
-import { displayName, type MemberRole } from "../domain/member";
-import { memberFromRow, STORED_PAGE_ROWS, type UserAccountRow } from "./user-accounts-row";
+import {
+  type AccessGrant,
+  accessOf,
+  displayName,
+  MEMBER_SHAPE,
+  type MemberPolicy,
+  type MemberRole,
+  normalizePolicies,
+} from "../domain/member";
+import {
+  emailFromColumn,
+  flagFromColumn,
+  memberFromRow,
+  STORED_PAGE_ROWS,
+  type StoredMemberRow,
+  type UserAccountRow,
+} from "./user-accounts-row";
 
 export interface AccountFilters {
   integrationId: string | null;
-  status: "accepted" | "pending" | null;
+  status: string | null;
   twoFactor: boolean | null;
   role: string | null;
   q: string | null;
@@ -24,14 +39,16 @@ export interface UserAccount {
   id: string;
   integrationId: string;
   userId: string | null;
-  email: string;
+  email: string | null;
   firstName: string | null;
   lastName: string | null;
   name: string | null;
   status: string;
   roles: MemberRole[];
-  policies: unknown[];
+  policies: MemberPolicy[];
+  access: AccessGrant[];
   twoFactorEnabled: boolean | null;
+  apiAccessEnabled: boolean | null;
   firstSeenAt: string;
   lastSeenAt: string;
   removedAt: string | null;
@@ -44,18 +61,25 @@ type Row = UserAccountRow & { integration_last_success: string | null };
  * through the sync's lazy memberFromRow): every field of a served row is read.
  */
 function fromRow(r: Row): UserAccount {
+  const roles = JSON.parse(r.roles) as MemberRole[];
+  // A row the next sync has not yet rewritten in the current format is read as it would write it.
+  const stored = JSON.parse(r.policies) as unknown[];
+  const policies = r.shape < MEMBER_SHAPE ? normalizePolicies(stored) : (stored as MemberPolicy[]);
   return {
     id: r.id,
     integrationId: r.integration_id,
     userId: r.user_id,
-    email: r.email,
+    email: emailFromColumn(r.email),
     firstName: r.first_name,
     lastName: r.last_name,
     name: displayName({ firstName: r.first_name, lastName: r.last_name }),
     status: r.status,
-    roles: JSON.parse(r.roles) as MemberRole[],
-    policies: JSON.parse(r.policies) as unknown[],
-    twoFactorEnabled: r.two_factor_enabled === null ? null : r.two_factor_enabled === 1,
+    roles,
+    policies,
+    // Derived on read from the same roles and policies the sync compared: one rule, no column.
+    access: accessOf({ roles, policies }),
+    twoFactorEnabled: flagFromColumn(r.two_factor_enabled),
+    apiAccessEnabled: flagFromColumn(r.api_access_enabled),
     firstSeenAt: r.first_seen_at,
     // Current members were seen by the integration's latest successful sync (derived, so an
     // unchanged member costs no write); removed ones keep the time they were last listed.
@@ -105,7 +129,8 @@ export async function listUserAccounts(
   const where = whereClause(filters, after);
   const order = filters.integrationId !== null ? "ua.email, ua.id" : "ua.email, ua.id, ua.integration_id";
   const sql = `SELECT ua.integration_id, ua.id, ua.user_id, ua.email, ua.first_name, ua.last_name, ua.status,
-         ua.roles, ua.policies, ua.two_factor_enabled, ua.first_seen_at, ua.last_seen_at, ua.removed_at,
+         ua.roles, ua.policies, ua.two_factor_enabled, ua.api_access_enabled, ua.shape, ua.first_seen_at,
+         ua.last_seen_at, ua.removed_at,
          i.last_successful_sync_at AS integration_last_success
     FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id
    ${where.sql}
@@ -138,11 +163,12 @@ export async function forEachStoredPage(
   for (let queries = 1; ; queries++) {
     const { results } = await db
       .prepare(
-        `SELECT id, user_id, email, first_name, last_name, status, roles, policies, two_factor_enabled, removed_at
+        `SELECT id, user_id, email, first_name, last_name, status, roles, policies, two_factor_enabled,
+                api_access_enabled, shape, removed_at
            FROM user_accounts WHERE integration_id = ? AND id > ? ORDER BY id LIMIT ?`,
       )
       .bind(integrationId, after, pageRows)
-      .all<Parameters<typeof memberFromRow>[0]>();
+      .all<StoredMemberRow>();
     onPage(results.map(memberFromRow));
     if (results.length < pageRows) return queries;
     after = results[results.length - 1]!.id;

@@ -4,20 +4,22 @@
  * transactional batch (store/sync-batch.ts).
  */
 import type { Changes, MemberDiff } from "../domain/diff";
-import { accessNames, type Member, type TrackedField } from "../domain/member";
+import { accessNames, MEMBER_SHAPE, type Member, type TrackedField } from "../domain/member";
 import { chunks, ROWS_PER_STATEMENT } from "./batching";
+import { emailToColumn } from "./user-accounts-row";
 
 /** A member as the JSON object json_each expands into a row. */
 const toRow = (m: Member) => ({
   id: m.id,
   userId: m.userId,
-  email: m.email,
+  email: emailToColumn(m.email),
   firstName: m.firstName,
   lastName: m.lastName,
   status: m.status,
   roles: m.roles,
   policies: m.policies,
   twoFactor: m.twoFactorEnabled === null ? null : Number(m.twoFactorEnabled),
+  apiAccess: m.apiAccessEnabled === null ? null : Number(m.apiAccessEnabled),
   accessNames: accessNames(m),
 });
 
@@ -39,24 +41,26 @@ export function upsertStatements(
     db
       .prepare(
         `INSERT INTO user_accounts (integration_id, id, user_id, email, first_name, last_name, status, roles,
-           policies, two_factor_enabled, access_names, first_seen_at, last_seen_at, removed_at)
+           policies, two_factor_enabled, api_access_enabled, access_names, shape, first_seen_at, last_seen_at,
+           removed_at)
          SELECT ?1, j.value ->> 'id', j.value ->> 'userId', j.value ->> 'email', j.value ->> 'firstName',
                 j.value ->> 'lastName', j.value ->> 'status', j.value -> 'roles', j.value -> 'policies',
-                j.value ->> 'twoFactor', j.value ->> 'accessNames', ?2, ?2, NULL
+                j.value ->> 'twoFactor', j.value ->> 'apiAccess', j.value ->> 'accessNames', ?4, ?2, ?2, NULL
            FROM json_each(?3) AS j
           WHERE true -- SQLite needs a WHERE here, or it reads ON CONFLICT as a join's ON
          ON CONFLICT (integration_id, id) DO UPDATE SET
            user_id = excluded.user_id, email = excluded.email, first_name = excluded.first_name,
            last_name = excluded.last_name, status = excluded.status, roles = excluded.roles,
            policies = excluded.policies, two_factor_enabled = excluded.two_factor_enabled,
-           access_names = excluded.access_names, last_seen_at = excluded.last_seen_at, removed_at = NULL`,
+           api_access_enabled = excluded.api_access_enabled, access_names = excluded.access_names,
+           shape = excluded.shape, last_seen_at = excluded.last_seen_at, removed_at = NULL`,
       )
-      .bind(integrationId, seenAt, JSON.stringify(chunk)),
+      .bind(integrationId, seenAt, JSON.stringify(chunk), MEMBER_SHAPE),
   );
 }
 
 /**
- * Changed members, updated in place. Each statement names only the indexed columns its members
+ * Changed members (and unchanged ones stored in an older format), updated in place. Each statement names only the indexed columns its members
  * changed: SQLite rewrites an index entry whenever its column is assigned, even to the same value,
  * and D1 counts every index entry written. So members are grouped by which of email / status /
  * 2FA changed — keyed by the assignments that adds to the statement (at most 8 groups; roles-only
@@ -65,11 +69,11 @@ export function upsertStatements(
 export function updateStatements(
   db: D1Database,
   integrationId: string,
-  updated: readonly { member: Member; changes: Changes }[],
+  updated: readonly { member: Member; changes: Changes | null }[],
 ): D1PreparedStatement[] {
   const groups = new Map<string, Member[]>();
   for (const { member, changes } of updated) {
-    const assigned = INDEXED_COLUMNS.filter((c) => c.field in changes)
+    const assigned = INDEXED_COLUMNS.filter((c) => changes !== null && c.field in changes)
       .map((c) => `, ${c.column} = j.value ->> '${c.json}'`)
       .join("");
     const group = groups.get(assigned);
@@ -80,11 +84,12 @@ export function updateStatements(
     const sql = `UPDATE user_accounts
               SET user_id = j.value ->> 'userId', first_name = j.value ->> 'firstName',
                   last_name = j.value ->> 'lastName', roles = j.value -> 'roles', policies = j.value -> 'policies',
-                  access_names = j.value ->> 'accessNames'${assigned}
+                  api_access_enabled = j.value ->> 'apiAccess', access_names = j.value ->> 'accessNames',
+                  shape = ?3${assigned}
              FROM json_each(?2) AS j
             WHERE user_accounts.integration_id = ?1 AND user_accounts.id = j.value ->> 'id'`;
     return chunks(members.map(toRow), ROWS_PER_STATEMENT).map((chunk) =>
-      db.prepare(sql).bind(integrationId, JSON.stringify(chunk)),
+      db.prepare(sql).bind(integrationId, JSON.stringify(chunk), MEMBER_SHAPE),
     );
   });
 }

@@ -4,7 +4,13 @@
  * laws (applying the diff to the old list yields the new list; a list against itself is empty).
  */
 import type { Changes, MemberDiff, StoredAccount } from "../domain/diff";
-import { type Member, TRACKED_FIELDS } from "../domain/member";
+import {
+  MEMBER_SHAPE,
+  type Member,
+  normalizePolicies,
+  normalizeRoles,
+  TRACKED_FIELDS,
+} from "../domain/member";
 
 const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
 
@@ -27,6 +33,21 @@ export function changesBetween(before: Member | StoredAccount, after: Member): C
 }
 
 /**
+ * A row written in an older format, read as the current format would have stored it: its roles
+ * and policies reduced the same way, and fields the old format did not keep taken from the
+ * fetched member, so reformatting alone is never reported as a change.
+ */
+function upgradeLegacy(before: StoredAccount, fetched: Member): Member {
+  const { storedJson: _oldText, ...decoded } = before;
+  return {
+    ...decoded,
+    roles: normalizeRoles(before.roles),
+    policies: normalizePolicies(before.policies),
+    apiAccessEnabled: fetched.apiAccessEnabled,
+  };
+}
+
+/**
  * Diffs the stored rows of an integration (removed ones included), fed in chunks of any size and
  * order, against `fetched` (the complete, de-duplicated listing). Only the fetched list is held
  * whole: a sync reads its stored rows a page at a time, so it never holds both lists of a large
@@ -36,7 +57,10 @@ export function changesBetween(before: Member | StoredAccount, after: Member): C
 export class MemberDiffer {
   private readonly fetchedById: Map<string, Member>;
   /** Stored ids that are listed again, with their change (null: unchanged, or restored as is). */
-  private readonly matched = new Map<string, { restored: boolean; changes: Changes | null }>();
+  private readonly matched = new Map<
+    string,
+    { restored: boolean; changes: Changes | null; legacy: boolean }
+  >();
   private readonly removed: StoredAccount[] = [];
   private unchanged = 0;
 
@@ -51,10 +75,11 @@ export class MemberDiffer {
         if (before.removedAt === null) this.removed.push(before);
         continue;
       }
-      const changes = changesBetween(before, member);
+      const legacy = before.shape < MEMBER_SHAPE;
+      const changes = changesBetween(legacy ? upgradeLegacy(before, member) : before, member);
       const restored = before.removedAt !== null;
       if (!restored && !changes) this.unchanged++;
-      this.matched.set(before.id, { restored, changes });
+      this.matched.set(before.id, { restored, changes, legacy });
     }
     return this;
   }
@@ -64,6 +89,7 @@ export class MemberDiffer {
       added: [],
       restored: [],
       updated: [],
+      reformatted: [],
       removed: this.removed,
       unchanged: this.unchanged,
     };
@@ -72,6 +98,7 @@ export class MemberDiffer {
       if (!match) diff.added.push(member);
       else if (match.restored) diff.restored.push({ member, changes: match.changes });
       else if (match.changes) diff.updated.push({ member, changes: match.changes });
+      else if (match.legacy) diff.reformatted.push(member);
     }
     return diff;
   }

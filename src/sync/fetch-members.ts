@@ -2,7 +2,10 @@
  * Lists every member of one account (docs/sync.md#paging): page 1 to learn the size (together with
  * the next few pages when the account's size is already known from its last sync or the connect
  * check), then the remaining pages with bounded concurrency, paced under this sync's share of the
- * token's rate budget. Returns the complete, de-duplicated list or a failure — never a partial list.
+ * token's rate budget. Page counts come from what Cloudflare served (`per_page`, `total_pages`,
+ * `total_count` in its result_info), never from the page size asked for; without totals the walk
+ * goes on to an empty page. Returns the complete, de-duplicated list or a failure — never a
+ * partial list.
  */
 import type { ClientFailure, CloudflareClient } from "../cloudflare/client";
 import { normalizeMember } from "../cloudflare/member";
@@ -24,7 +27,7 @@ export const PAGE_CONCURRENCY = 5;
 export const MAX_PACED_LISTING_MS = 12 * 60_000;
 /** The largest account one sync can list: the burst plus what the refill allows in MAX_PACED_LISTING_MS. */
 export const MAX_PAGES_PER_SYNC = PACER_BURST + Math.floor(MAX_PACED_LISTING_MS * PACER_RATE_PER_MS);
-/** Without total_count the listing stops on a short page; this bounds a misbehaving API. */
+/** Without totals the listing walks to an empty page; this bounds a misbehaving API. */
 export const MAX_PAGES_WITHOUT_TOTAL = MAX_PAGES_PER_SYNC;
 
 export type ListFailure =
@@ -48,16 +51,10 @@ class PageSet {
   readonly pages = new Map<number, Member[]>();
   readonly infos: ResultInfo[] = [];
 
-  /** Keeps one page's answer; the failure to report when it is a failure or holds a bad member. */
+  /** Keeps one page's answer; the failure to report when it is one. */
   keep(page: number, answer: PageAnswer): ListFailure | null {
     if (!answer.ok) return answer.error;
-    const members: Member[] = [];
-    for (const raw of answer.value.result) {
-      const member = normalizeMember(raw);
-      if (!member) return { kind: "invalid_response", message: `member ${raw.id} has no email address` };
-      members.push(member);
-    }
-    this.pages.set(page, members);
+    this.pages.set(page, answer.value.result.map(normalizeMember));
     if (answer.value.resultInfo) this.infos.push(answer.value.resultInfo);
     return null;
   }
@@ -112,17 +109,18 @@ export async function listAllMembers(
     if (failed) return err(failed);
   }
   const info = answers[0]?.ok ? answers[0].value.resultInfo : null;
-  const totalPages = pagesFromResultInfo(info, MAX_PER_PAGE);
+  const totalPages = pagesFromResultInfo(info, servedPerPage(info));
   const walked =
     totalPages === null
-      ? await walkUntilShortPage(set, fetchPage)
-      : await fetchKnownPages(
-          set,
-          fetchPage,
-          totalPages,
-          typeof info?.total_count === "number" ? info.total_count : null,
-        );
+      ? await walkToEmptyPage(set, fetchPage)
+      : await fetchKnownPages(set, fetchPage, totalPages, info);
   return walked ?? set.assemble();
+}
+
+/** The page size Cloudflare says it served (which may be less than asked), else the size asked. */
+function servedPerPage(info: ResultInfo | null): number {
+  const served = info?.per_page;
+  return typeof served === "number" && Number.isInteger(served) && served > 0 ? served : MAX_PER_PAGE;
 }
 
 /** How many pages to ask for at once before the account's size is known. */
@@ -134,13 +132,17 @@ function openingPageCount(expectedMembers: number): number {
   return Math.min(PAGE_CONCURRENCY, Math.max(1, expectedPages));
 }
 
-/** No totals: walk until a short or empty page, guarded. Pages read past it hold nothing. */
-async function walkUntilShortPage(
+/**
+ * No totals: walk until an empty page, guarded. A short page is no proof of the end (Cloudflare
+ * may serve fewer than asked), so only an empty one ends the listing; it and any page read past
+ * it (the opening requests) hold nothing and are not counted.
+ */
+async function walkToEmptyPage(
   set: PageSet,
   fetchPage: (page: number) => Promise<PageAnswer>,
 ): Promise<Result<never, ListFailure> | null> {
   let page = 1;
-  while (set.pages.get(page)!.length >= MAX_PER_PAGE) {
+  while (set.pages.get(page)!.length > 0) {
     page++;
     if (page > MAX_PAGES_WITHOUT_TOTAL) {
       return err({
@@ -152,7 +154,7 @@ async function walkUntilShortPage(
     const failed = set.keep(page, await fetchPage(page));
     if (failed) return err(failed);
   }
-  for (const read of set.pages.keys()) if (read > page) set.pages.delete(read);
+  for (const read of set.pages.keys()) if (read > Math.max(1, page - 1)) set.pages.delete(read);
   return null;
 }
 
@@ -161,9 +163,10 @@ async function fetchKnownPages(
   set: PageSet,
   fetchPage: (page: number) => Promise<PageAnswer>,
   totalPages: number,
-  totalCount: number | null,
+  info: ResultInfo | null,
 ): Promise<Result<never, ListFailure> | null> {
-  const unusable = checkTotals(totalPages, totalCount);
+  const totalCount = typeof info?.total_count === "number" ? info.total_count : null;
+  const unusable = checkTotals(totalPages, totalCount, servedPerPage(info));
   if (unusable) return err(unusable);
   // Opening pages past the end (the account shrank since last time) were requests, not pages.
   for (const [read, members] of set.pages) {
@@ -184,11 +187,11 @@ async function fetchKnownPages(
 }
 
 /** Totals that make the listing impossible in one sync, or that contradict each other. */
-function checkTotals(totalPages: number, totalCount: number | null): ListFailure | null {
+function checkTotals(totalPages: number, totalCount: number | null, perPage: number): ListFailure | null {
   // Too large to list within this sync's share of the budget in one invocation: say so now
   // rather than spend the token's budget on an attempt that cannot finish.
   if (totalPages > MAX_PAGES_PER_SYNC) {
-    const members = totalCount ?? totalPages * MAX_PER_PAGE;
+    const members = totalCount ?? totalPages * perPage;
     return {
       kind: "too_large",
       pages: totalPages,
@@ -197,7 +200,7 @@ function checkTotals(totalPages: number, totalCount: number | null): ListFailure
     };
   }
   // Loop guard: a page count beyond what total_count allows is an error, not a walk.
-  if (totalCount !== null && totalPages > Math.ceil(totalCount / MAX_PER_PAGE) + 1) {
+  if (totalCount !== null && totalPages > Math.ceil(totalCount / perPage) + 1) {
     return {
       kind: "inconsistent",
       message: `Cloudflare reported ${totalPages} pages for ${totalCount} members`,

@@ -8,6 +8,7 @@ import { CloudflareClient } from "../cloudflare/client";
 import {
   isAuthFailure,
   REQUIRED_PERMISSIONS,
+  restrictedTokenFailure,
   TOKEN_BUDGET_TEXT,
   transportFailure,
 } from "../cloudflare/errors";
@@ -276,10 +277,13 @@ async function classifyListFailure(
         "cloudflare_rate_limited",
         `Cloudflare kept rate limiting the token of ${where} after ${MAX_RATE_LIMITED_ATTEMPTS} attempts. Something else may be using the same token heavily; the next scheduled sync will try again.`,
       );
-    case "http":
+    case "http": {
+      const restricted = restrictedTokenFailure(f);
+      if (restricted) return restricted;
       return isAuthFailure(f)
         ? classifyRefusedToken(client, integration, where, f.message)
         : transportFailure(f);
+    }
     default:
       return transportFailure(f);
   }

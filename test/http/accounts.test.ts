@@ -74,7 +74,9 @@ describe("listing user accounts", () => {
       "status",
       "roles",
       "policies",
+      "access",
       "twoFactorEnabled",
+      "apiAccessEnabled",
       "firstSeenAt",
       "lastSeenAt",
       "removedAt",
@@ -88,11 +90,17 @@ describe("listing user accounts", () => {
     const email = (m: any) => (m.user?.email ?? m.email) as string;
     const name = (m: any) => `${m.user?.first_name ?? ""} ${m.user?.last_name ?? ""}`.toLowerCase();
     const has2fa = (m: any) => m.user?.two_factor_authentication_enabled === true;
-    const hasRole = (m: any, role: string) =>
-      (m.roles ?? []).some((r: any) => r.name.toLowerCase() === role.toLowerCase()) ||
-      (m.policies ?? []).some((p: any) =>
-        (p.permission_groups ?? []).some((g: any) => g.name?.toLowerCase() === role.toLowerCase()),
+    // Allowed by a role or a policy, and not denied by any policy (docs/cloudflare.md#access).
+    const inPolicies = (m: any, role: string, denied: boolean) =>
+      (m.policies ?? []).some(
+        (p: any) =>
+          (p.access === "deny") === denied &&
+          (p.permission_groups ?? []).some((g: any) => g.name?.toLowerCase() === role.toLowerCase()),
       );
+    const hasRole = (m: any, role: string) =>
+      ((m.roles ?? []).some((r: any) => r.name.toLowerCase() === role.toLowerCase()) ||
+        inPolicies(m, role, false)) &&
+      !inPolicies(m, role, true);
     const someRole = raw.flatMap((m) => (m.roles ?? []).map((r: any) => r.name))[0] as string;
     const count = async (query: string) =>
       (await walkPages(`/v1/integrations/${integrationId}/accounts?${query}`, 500)).rows.length;
@@ -236,7 +244,7 @@ describe("CSV export", () => {
     );
     const lines = r.text.split("\r\n");
     expect(lines[0]).toBe(
-      "integration_id,id,user_id,email,first_name,last_name,name,status,roles,policies,two_factor_enabled,first_seen_at,last_seen_at,removed_at",
+      "integration_id,id,user_id,email,first_name,last_name,name,status,roles,policies,two_factor_enabled,first_seen_at,last_seen_at,removed_at,access,api_access_enabled",
     );
     expect(lines.at(-1)).toBe("");
     expect(lines.length - 2).toBe(raw.length);

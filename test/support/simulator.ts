@@ -14,15 +14,26 @@ async function control<T = any>(method: string, path: string, body?: unknown): P
 
 export type RawMember = Record<string, any>;
 
+/** How an account's member list is served (simulator/README.md): as recorded, or bent for tests. */
+export interface ListingSwitches {
+  /** Serve at most this many members per page, whatever was asked. */
+  servePerPage?: number | null;
+  resultInfo?: "full" | "no_total_pages" | "no_totals";
+  nestedOrder?: "stored" | "reversed";
+  emptyResult?: "array" | "null";
+}
+
 export const sim = {
-  createAccount: (body: {
-    id?: string;
-    name: string;
-    enforceTwoFactor?: boolean;
-    members?: RawMember[];
-    generateMembers?: number;
-  }) => control<{ id: string }>("POST", "/accounts", body).then((r) => r.id),
-  patchAccount: (id: string, body: { name?: string; enforceTwoFactor?: boolean }) =>
+  createAccount: (
+    body: {
+      id?: string;
+      name: string;
+      enforceTwoFactor?: boolean;
+      members?: RawMember[];
+      generateMembers?: number;
+    } & ListingSwitches,
+  ) => control<{ id: string }>("POST", "/accounts", body).then((r) => r.id),
+  patchAccount: (id: string, body: { name?: string; enforceTwoFactor?: boolean } & ListingSwitches) =>
     control("PATCH", `/accounts/${id}`, body),
   members: (accountId: string) =>
     control<{ members: RawMember[] }>("GET", `/accounts/${accountId}/members`).then((r) => r.members),
@@ -43,9 +54,15 @@ export const sim = {
     permissions?: { accountSettingsRead?: boolean };
     accountsList?: "repeat" | "reject";
     rateLimit?: { limit: number; windowSeconds: number };
+    /** A client IP filter that refuses the connector: 403 / 9109 on every route but verify. */
+    ipRestricted?: boolean;
+    /** The code of the 403 for a missing permission: 10000 (default) or 9109. */
+    forbiddenCode?: 10000 | 9109;
   }) => control<{ value: string }>("POST", "/tokens", body).then((r) => r.value),
-  patchToken: (value: string, body: { status?: string; revoked?: boolean; permissions?: object }) =>
-    control("PATCH", `/tokens/${encodeURIComponent(value)}`, body),
+  patchToken: (
+    value: string,
+    body: { status?: string; revoked?: boolean; permissions?: object; ipRestricted?: boolean },
+  ) => control("PATCH", `/tokens/${encodeURIComponent(value)}`, body),
   fault: (match: Record<string, unknown>, fault: Record<string, unknown>, times?: number) =>
     control<{ id: string }>("POST", "/faults", { match, fault, times }).then((r) => r.id),
   clearFaults: (query: { accountId?: string; token?: string }) =>

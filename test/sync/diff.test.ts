@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { MemberDiff, StoredAccount } from "../../src/domain/diff";
-import type { Member } from "../../src/domain/member";
+import { MEMBER_SHAPE, type Member } from "../../src/domain/member";
 import { diffMembers, MemberDiffer } from "../../src/sync/diff";
 
 /** True when the diff writes nothing. */
@@ -11,9 +11,11 @@ const isEmptyDiff = (d: MemberDiff) =>
 /** What storing the diff does to the stored list: the law the sync's batch must follow. */
 function applyDiff(stored: readonly StoredAccount[], diff: MemberDiff, removedAt: string): StoredAccount[] {
   const next = new Map(stored.map((s) => [s.id, { ...s }]));
-  for (const m of diff.added) next.set(m.id, { ...m, removedAt: null });
-  for (const { member } of diff.restored) next.set(member.id, { ...member, removedAt: null });
-  for (const { member } of diff.updated) next.set(member.id, { ...member, removedAt: null });
+  const current = { removedAt: null, shape: MEMBER_SHAPE };
+  for (const m of diff.added) next.set(m.id, { ...m, ...current });
+  for (const { member } of diff.restored) next.set(member.id, { ...member, ...current });
+  for (const { member } of diff.updated) next.set(member.id, { ...member, ...current });
+  for (const member of diff.reformatted) next.set(member.id, { ...member, ...current });
   for (const r of diff.removed) next.set(r.id, { ...r, removedAt });
   return [...next.values()];
 }
@@ -25,10 +27,10 @@ const memberArb = (id: string): fc.Arbitrary<Member> =>
       fc.string({ unit: fc.constantFrom(..."0123456789abcdef"), minLength: 32, maxLength: 32 }),
       { nil: null },
     ),
-    email: fc.emailAddress(),
+    email: fc.option(fc.emailAddress(), { nil: null }),
     firstName: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
     lastName: fc.option(fc.string({ maxLength: 8 }), { nil: null }),
-    status: fc.constantFrom("accepted", "pending"),
+    status: fc.constantFrom("accepted", "pending", "rejected", "unknown"),
     roles: fc.array(
       fc.record({ id: fc.constantFrom("r1", "r2", "r3"), name: fc.constantFrom("Admin", "Billing") }),
       {
@@ -36,12 +38,20 @@ const memberArb = (id: string): fc.Arbitrary<Member> =>
       },
     ),
     policies: fc.array(
-      fc.record({ id: fc.constantFrom("p1", "p2"), access: fc.constantFrom("allow", "deny") }),
-      {
-        maxLength: 2,
-      },
+      fc.record({
+        access: fc.constantFrom("allow" as const, "deny" as const),
+        permission_groups: fc.array(
+          fc.record({ id: fc.constantFrom("g1", "g2"), name: fc.constantFrom("DNS", null) }),
+          {
+            maxLength: 2,
+          },
+        ),
+        resource_groups: fc.constant([]),
+      }),
+      { maxLength: 2 },
     ),
     twoFactorEnabled: fc.option(fc.boolean(), { nil: null }),
+    apiAccessEnabled: fc.option(fc.boolean(), { nil: null }),
   });
 
 const IDS = Array.from({ length: 12 }, (_, i) => `m${i}`);
@@ -55,14 +65,18 @@ const storedArb = fc
   .tuple(listArb, fc.array(fc.boolean(), { minLength: IDS.length, maxLength: IDS.length }))
   .map(([members, removedFlags]) =>
     members.map(
-      (m, i): StoredAccount => ({ ...m, removedAt: removedFlags[i] ? "2026-01-01T00:00:00.000Z" : null }),
+      (m, i): StoredAccount => ({
+        ...m,
+        removedAt: removedFlags[i] ? "2026-01-01T00:00:00.000Z" : null,
+        shape: MEMBER_SHAPE,
+      }),
     ),
   );
 
 const current = (list: StoredAccount[]) =>
   list
     .filter((s) => s.removedAt === null)
-    .map(({ removedAt: _removed, ...m }) => m)
+    .map(({ removedAt: _removed, shape: _shape, ...m }) => m)
     .sort((a, b) => a.id.localeCompare(b.id));
 
 const byId = (list: Member[]) => [...list].sort((a, b) => a.id.localeCompare(b.id));
@@ -84,7 +98,7 @@ describe("the pure member diff", () => {
   it("a list diffed against itself is empty", () => {
     fc.assert(
       fc.property(listArb, (list) => {
-        const stored = list.map((m) => ({ ...m, removedAt: null }));
+        const stored = list.map((m) => ({ ...m, removedAt: null, shape: MEMBER_SHAPE }));
         const diff = diffMembers(stored, list);
         expect(isEmptyDiff(diff)).toBe(true);
         expect(diff.unchanged).toBe(list.length);
@@ -157,7 +171,9 @@ describe("the pure member diff", () => {
       roles: [],
       policies: [],
       twoFactorEnabled: null,
+      apiAccessEnabled: null,
       removedAt: "2026-01-01T00:00:00.000Z",
+      shape: MEMBER_SHAPE,
     };
     expect(isEmptyDiff(diffMembers([gone], []))).toBe(true);
   });
