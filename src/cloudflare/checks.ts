@@ -324,8 +324,9 @@ export async function listVisibleAccounts(
       }
     }
     const totalPages = pagesFromResultInfo(resultInfo, MAX_PER_PAGE);
+    // Without totals only an empty page (or one with nothing new) ends the walk: Cloudflare may
+    // serve fewer than asked, so a short page is no proof of the end.
     if (result.length === 0 || fresh === 0 || (totalPages !== null && page >= totalPages)) break;
-    if (totalPages === null && result.length < MAX_PER_PAGE) break;
   }
   return ok([...seen.values()]);
 }

@@ -41,6 +41,16 @@ export function thousands(n: number): string {
 /** The permission a read-only token needs to list an account's members. */
 export const REQUIRED_PERMISSIONS = "Account Settings: Read";
 
+/**
+ * What each optional source is and the permission a token needs to read it
+ * (docs/cloudflare.md#endpoints-and-permissions).
+ */
+export const SOURCE_PERMISSIONS = {
+  auditLog: { what: "the account's audit log", permission: "Account Settings: Read (audit logs)" },
+  apiTokens: { what: "the account's API tokens", permission: "Account API Tokens: Read" },
+  sso: { what: "the account's SSO connectors", permission: "SSO Connector: Read" },
+} as const;
+
 const hasCode = (f: Extract<ClientFailure, { kind: "http" }>, ...codes: number[]) =>
   f.errors.some((e) => e.code !== undefined && codes.includes(e.code));
 
@@ -52,14 +62,14 @@ export function isAuthFailure(f: ClientFailure): boolean {
   );
 }
 
-/** True when the token's client IP address filter refused the request (HTTP 403, code 9109). */
+/** True when the token's client IP address filter refused the request (code 9109 naming a location; Cloudflare sends it with HTTP 403). */
 export const isTokenRestricted = (f: ClientFailure): boolean =>
   f.kind === "http" &&
   f.errors.some(
     (e) => e.code === CF_ERROR.UNAUTHORIZED && /access token from location/i.test(e.message ?? ""),
   );
 
-/** True when Cloudflare says there is no such account (7003 with 7000, at 400 or 404). */
+/** True when Cloudflare says it cannot route to the account (7003 or 7000; recorded together, at 400 or 404). */
 export const isUnknownAccount = (f: ClientFailure): boolean =>
   f.kind === "http" && hasCode(f, CF_ERROR.COULD_NOT_ROUTE, CF_ERROR.NO_ROUTE);
 

@@ -117,16 +117,21 @@ export interface AccessGrant {
   resources: number;
 }
 
-/** Where a policy's grants apply: the whole account, or a number of resources (zones, …). */
+const ACCOUNT_SCOPE = /^com\.cloudflare\.api\.account\.[0-9a-f]+$/i;
+
+/**
+ * Where a policy's grants apply: the whole account, or a number of resources. A resource group
+ * covers every object in its scope when it lists no objects or "*": the account when the scope is
+ * the account, else the one resource the scope names (a zone, say).
+ */
 export function policyReach(policy: MemberPolicy): Pick<AccessGrant, "scope" | "resources"> {
   const keys = new Set<string>();
   for (const group of policy.resource_groups) {
-    // No objects, or "*", is everything in the group's scope: the account.
-    if (group.scope.objects.length === 0) return { scope: "account", resources: 0 };
-    for (const object of group.scope.objects) {
-      if (object.key === "*") return { scope: "account", resources: 0 };
-      keys.add(object.key);
-    }
+    const { key, objects } = group.scope;
+    const everything = objects.length === 0 || objects.some((o) => o.key === "*");
+    if (everything && (key === "" || ACCOUNT_SCOPE.test(key))) return { scope: "account", resources: 0 };
+    if (everything) keys.add(key);
+    else for (const object of objects) keys.add(object.key);
   }
   return keys.size === 0 ? { scope: "account", resources: 0 } : { scope: "resources", resources: keys.size };
 }

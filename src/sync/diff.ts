@@ -44,6 +44,8 @@ function upgradeLegacy(before: StoredAccount, fetched: Member): Member {
     roles: normalizeRoles(before.roles),
     policies: normalizePolicies(before.policies),
     apiAccessEnabled: fetched.apiAccessEnabled,
+    // The older format stored a missing status as accepted: now unknown, which is no change.
+    status: before.status === "accepted" && fetched.status === "unknown" ? "unknown" : before.status,
   };
 }
 

@@ -269,7 +269,7 @@ async function classifyListFailure(
     case "too_large":
       return failure(
         "cloudflare_rate_limited",
-        `Cloudflare's member listing for ${where} is too large for one sync: ${f.message} (${MAX_PAGES_PER_SYNC * MAX_PER_PAGE} members, ${SYNC_BUDGET_SHARE * 100}% of the ${TOKEN_BUDGET_TEXT} a token has). Nothing was changed.`,
+        `Cloudflare's member listing for ${where} is too large for one sync: ${f.message} (at most ${MAX_PAGES_PER_SYNC} pages, ${MAX_PAGES_PER_SYNC * MAX_PER_PAGE} members at ${MAX_PER_PAGE} a page, within ${SYNC_BUDGET_SHARE * 100}% of the ${TOKEN_BUDGET_TEXT} a token has). Nothing was changed.`,
       );
     case "budget":
     case "rate_limited":
@@ -300,6 +300,8 @@ async function classifyRefusedToken(
   cloudflareSaid: string,
 ): Promise<Failure> {
   const verified = await verifyToken(client, integration.token_kind, integration.account_id);
+  // The verify call itself failing for another reason (5xx, timeout) says nothing about the token.
+  if (!verified.ok && !isAuthFailure(verified.error)) return transportFailure(verified.error);
   if (!verified.ok || verified.value.status !== "active") {
     const state = verified.ok ? verified.value.status : "revoked or invalid";
     return failure(

@@ -221,6 +221,16 @@ describe("errors as the real API sends them", () => {
     expect(await served(integration.id)).toHaveLength(4);
   });
 
+  it("a refused page whose re-verify fails with a 5xx is cloudflare_unavailable, not a dead token", async () => {
+    const account = await setupAccount({ generateMembers: 3 });
+    const { integration } = await connectAndSync(account);
+    await sim.fault({ accountId: account.accountId, path: "members" }, { kind: "status", status: 403 }, 1);
+    await sim.fault({ token: account.token, path: "user_verify" }, { kind: "status", status: 503 }, 3);
+    const run = await syncNow(integration.id);
+    expect(run.error?.code).toBe("cloudflare_unavailable");
+    expect(await served(integration.id)).toHaveLength(3);
+  });
+
   it("the recorded 403 bodies for a missing permission (9109 and 10000 without messages) are cloudflare_permission_missing", async () => {
     for (const answer of [ERRORS.unauthorized9109, ERRORS.authentication10000]) {
       const account = await setupAccount();
