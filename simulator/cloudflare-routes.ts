@@ -18,6 +18,7 @@ import {
 import { type Fault, NetworkReset } from "./faults";
 import type { RawMember } from "./members";
 import { rateLimitHeaders } from "./rate-limit";
+import { sourceRoutes } from "./sources";
 import {
   type Account,
   DEFAULT_RATE_LIMIT,
@@ -64,11 +65,16 @@ function classify(path: string): { route?: RouteKind; accountId?: string } {
   const rest = path.replace(/^\/client\/v4/, "");
   if (rest === "/user/tokens/verify") return { route: "user_verify" };
   if (rest === "/accounts") return { route: "accounts" };
-  const m = rest.match(/^\/accounts\/([^/]+)(\/members|\/tokens\/verify)?$/);
+  const m = rest.match(
+    /^\/accounts\/([^/]+)(\/members|\/tokens\/verify|\/tokens|\/logs\/audit|\/sso_connectors)?$/,
+  );
   if (!m) return {};
   const accountId = decodeURIComponent(m[1] as string);
   if (m[2] === "/members") return { route: "members", accountId };
   if (m[2] === "/tokens/verify") return { route: "account_verify", accountId };
+  if (m[2] === "/tokens") return { route: "tokens", accountId };
+  if (m[2] === "/logs/audit") return { route: "audit", accountId };
+  if (m[2] === "/sso_connectors") return { route: "sso", accountId };
   return { route: "account", accountId };
 }
 
@@ -210,8 +216,9 @@ async function preempt(
 /** Applies the faults that bend a successful answer. */
 function bend(fault: Fault | undefined, outcome: Outcome): Outcome {
   if (outcome.status !== 200 || !fault) return outcome;
-  if (fault.kind === "total_count" && outcome.body.result_info?.total_count !== undefined) {
-    const info = outcome.body.result_info;
+  const paged = outcome.body.result_info;
+  if (fault.kind === "total_count" && paged && "total_count" in paged && paged.total_count !== undefined) {
+    const info = paged;
     const totalCount = (info.total_count as number) + fault.delta;
     // A server that believes in another total also reports the page count that goes with it.
     const bent: ResultInfo = { ...info, total_count: totalCount };
@@ -443,6 +450,7 @@ export function cloudflareRoutes(state: SimulatorState): Hono<{ Variables: Vars 
     });
   });
 
+  sourceRoutes(app, state, answer);
   return app;
 }
 

@@ -7,6 +7,14 @@ import { z } from "zod";
 import { jsonResponse } from "./envelope";
 import { faultMatchSchema, faultSchema } from "./faults";
 import { generateMembers, type RawMember } from "./members";
+import { randomHexId } from "./random";
+import {
+  DEFAULT_ACTOR,
+  recordMemberChange,
+  recordReplacement,
+  recordUnrelatedChange,
+  type SimActor,
+} from "./sources";
 import type { Account, AccountServing, SimulatorState, Token, TokenRestrictions } from "./state";
 
 const isoDate = z.iso.datetime({ offset: true });
@@ -23,8 +31,16 @@ const servingBody = {
   emptyResult: z.enum(["array", "null"]).optional(),
 };
 
+/** The account's optional sources, on POST and PATCH /accounts. */
+const ssoConnectorBody = z.object({ emailDomain: z.string().min(1), enabled: z.boolean().optional() });
+const sourcesBody = {
+  ssoConnectors: z.array(ssoConnectorBody).optional(),
+  auditLagSeconds: z.number().int().min(0).optional(),
+};
+
 const createAccountBody = z.object({
   ...servingBody,
+  ...sourcesBody,
   id: hexId.optional(),
   name: z.string().min(1).max(100),
   type: z.enum(["standard", "enterprise"]).optional(),
@@ -36,6 +52,7 @@ const createAccountBody = z.object({
 
 const patchAccountBody = z.object({
   ...servingBody,
+  ...sourcesBody,
   name: z.string().min(1).max(100).optional(),
   type: z.enum(["standard", "enterprise"]).optional(),
   enforceTwoFactor: z.boolean().optional(),
@@ -46,7 +63,18 @@ const membersBody = z.object({ members: z.array(rawMember) });
 const rateLimitBody = z.object({ limit: z.number().int().min(1), windowSeconds: z.number().int().min(1) });
 const tokenValue = z.string().regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
 const tokenStatus = z.enum(["active", "disabled", "expired"]);
-const permissionsBody = z.object({ accountSettingsRead: z.boolean().optional() });
+const permissionsBody = z.object({
+  accountSettingsRead: z.boolean().optional(),
+  auditLogs: z.boolean().optional(),
+  apiTokensRead: z.boolean().optional(),
+  ssoRead: z.boolean().optional(),
+});
+/** How an account-owned token shows in GET /accounts/{id}/tokens. */
+const inventoryBody = {
+  name: z.string().min(1).max(120).optional(),
+  lastUsedOn: isoDate.nullable().optional(),
+  policies: z.array(z.record(z.string(), z.unknown())).optional(),
+};
 /** Token restrictions, on POST and PATCH /tokens (see state.ts `TokenRestrictions`). */
 const restrictionsBody = {
   ipRestricted: z.boolean().optional(),
@@ -57,6 +85,7 @@ const restrictionsBody = {
 const createTokenBody = z
   .object({
     ...restrictionsBody,
+    ...inventoryBody,
     value: tokenValue.optional(),
     kind: z.enum(["user", "account"]),
     accountIds: z.array(z.string()),
@@ -74,6 +103,7 @@ const createTokenBody = z
 
 const patchTokenBody = z.object({
   ...restrictionsBody,
+  ...inventoryBody,
   status: tokenStatus.optional(),
   revoked: z.boolean().optional(),
   permissions: permissionsBody.optional(),
@@ -138,6 +168,32 @@ function slug(name: string): string | undefined {
   return s === "" ? undefined : s;
 }
 
+/** Copies the given sources onto the account. */
+function applySources(
+  account: Account,
+  input: { ssoConnectors?: { emailDomain: string; enabled?: boolean }[]; auditLagSeconds?: number },
+): void {
+  if (input.auditLagSeconds !== undefined) account.auditLagSeconds = input.auditLagSeconds;
+  if (input.ssoConnectors !== undefined) {
+    const now = new Date().toISOString();
+    account.ssoConnectors = input.ssoConnectors.map((c) => ({
+      id: crypto.randomUUID(),
+      email_domain: c.emailDomain,
+      enabled: c.enabled ?? true,
+      verification: { code: `cloudflare_dashboard_sso=${randomHexId().slice(0, 8)}`, status: "verified" },
+      created_on: now,
+      updated_on: now,
+    }));
+  }
+}
+
+/** The actor of a member change made through the control API (`?actor=email`). */
+const actorOf = (c: Context): SimActor => {
+  const email = c.req.query("actor");
+  const tokenName = c.req.query("actorToken");
+  return email ? { email, ...(tokenName ? { tokenName } : {}) } : DEFAULT_ACTOR;
+};
+
 /** Copies the given serving switches onto the account. */
 function applyServing(account: Account, input: AccountServing): void {
   if (input.servePerPage !== undefined) account.servePerPage = input.servePerPage;
@@ -182,6 +238,7 @@ export function controlRoutes(state: SimulatorState): Hono {
       ...(input.createdOn !== undefined ? { createdOn: input.createdOn } : {}),
     });
     applyServing(account, input);
+    applySources(account, input);
     account.members = [...(input.members ?? [])];
     if (input.generateMembers) {
       const domain = slug(input.name);
@@ -201,6 +258,7 @@ export function controlRoutes(state: SimulatorState): Hono {
     if (body.data.type !== undefined) account.type = body.data.type;
     if (body.data.enforceTwoFactor !== undefined) account.enforceTwoFactor = body.data.enforceTwoFactor;
     applyServing(account, body.data);
+    applySources(account, body.data);
     return jsonResponse(200, accountSummary(account));
   });
 
@@ -219,6 +277,7 @@ export function controlRoutes(state: SimulatorState): Hono {
     if (!account) return notFound("account");
     const body = await parseBody(c, membersBody);
     if (!body.ok) return body.response;
+    recordReplacement(account, account.members, body.data.members, actorOf(c));
     account.members = [...body.data.members];
     state.touch(account);
     return jsonResponse(200, { count: account.members.length });
@@ -229,6 +288,7 @@ export function controlRoutes(state: SimulatorState): Hono {
     if (!account) return notFound("account");
     const body = await parseBody(c, membersBody);
     if (!body.ok) return body.response;
+    for (const member of body.data.members) recordMemberChange(account, "create", member, actorOf(c));
     account.members.push(...body.data.members);
     state.touch(account);
     return jsonResponse(200, { count: account.members.length });
@@ -243,6 +303,7 @@ export function controlRoutes(state: SimulatorState): Hono {
     if (!body.ok) return body.response;
     const merged: RawMember = deepMerge(account.members[index] as RawMember, body.data);
     account.members[index] = merged;
+    recordMemberChange(account, "update", merged, actorOf(c));
     state.touch(account);
     return jsonResponse(200, { member: merged });
   });
@@ -252,9 +313,24 @@ export function controlRoutes(state: SimulatorState): Hono {
     if (!account) return notFound("account");
     const index = account.members.findIndex((m) => m.id === c.req.param("memberId"));
     if (index < 0) return notFound("member");
-    account.members.splice(index, 1);
+    const [removed] = account.members.splice(index, 1);
+    if (removed) recordMemberChange(account, "delete", removed, actorOf(c));
     state.touch(account);
     return jsonResponse(204, null);
+  });
+
+  // Audit entries about something else than members, which a connector must skip.
+  app.post("/accounts/:id/audit/unrelated", (c) => {
+    const account = state.accounts.get(c.req.param("id"));
+    if (!account) return notFound("account");
+    recordUnrelatedChange(account, actorOf(c));
+    return jsonResponse(201, { entries: account.audit.length });
+  });
+
+  app.get("/accounts/:id/audit", (c) => {
+    const account = state.accounts.get(c.req.param("id"));
+    if (!account) return notFound("account");
+    return jsonResponse(200, { entries: account.audit });
   });
 
   app.post("/tokens", async (c) => {
@@ -274,6 +350,9 @@ export function controlRoutes(state: SimulatorState): Hono {
       ...(input.permissions !== undefined ? { permissions: input.permissions } : {}),
       ...(input.accountsList !== undefined ? { accountsList: input.accountsList } : {}),
       ...(input.rateLimit !== undefined ? { rateLimit: input.rateLimit } : {}),
+      ...(input.name !== undefined ? { name: input.name } : {}),
+      ...(input.lastUsedOn !== undefined ? { lastUsedOn: input.lastUsedOn } : {}),
+      ...(input.policies !== undefined ? { policies: input.policies } : {}),
     });
     applyRestrictions(token, input);
     return jsonResponse(201, { value: token.value, id: token.id });
@@ -287,9 +366,12 @@ export function controlRoutes(state: SimulatorState): Hono {
     const p = body.data;
     if (p.status !== undefined) token.status = p.status;
     if (p.revoked !== undefined) token.revoked = p.revoked;
-    if (p.permissions?.accountSettingsRead !== undefined) {
-      token.permissions.accountSettingsRead = p.permissions.accountSettingsRead;
+    for (const [key, value] of Object.entries(p.permissions ?? {})) {
+      if (value !== undefined) token.permissions[key as keyof typeof token.permissions] = value;
     }
+    if (p.name !== undefined) token.name = p.name;
+    if (p.lastUsedOn !== undefined) token.lastUsedOn = p.lastUsedOn;
+    if (p.policies !== undefined) token.policies = p.policies;
     if (p.accountIds !== undefined) token.accountIds = p.accountIds;
     if (p.expiresOn !== undefined) token.expiresOn = p.expiresOn;
     if (p.rateLimit !== undefined) token.rateLimit = p.rateLimit;

@@ -18,6 +18,12 @@ export interface ResultInfo {
   total_pages?: number;
 }
 
+/** Cursor paging (the audit log): `count` is a string there, and `cursor` is "" on the last page. */
+export interface CursorResultInfo {
+  count: string;
+  cursor: string;
+}
+
 /** A response before serialization, so faults can still bend it (total_count, missing ids). */
 export interface Outcome {
   status: number;
@@ -26,13 +32,13 @@ export interface Outcome {
     errors: ApiMessage[];
     messages: ApiMessage[];
     result: unknown;
-    result_info?: ResultInfo;
+    result_info?: ResultInfo | CursorResultInfo;
   };
 }
 
 export function ok(
   result: unknown,
-  extra: { resultInfo?: ResultInfo; messages?: ApiMessage[] } = {},
+  extra: { resultInfo?: ResultInfo | CursorResultInfo; messages?: ApiMessage[] } = {},
 ): Outcome {
   return {
     status: 200,

@@ -7,7 +7,16 @@ import { z } from "zod";
 import { randomHexId } from "./random";
 import type { RouteKind } from "./state";
 
-const ROUTE_KINDS = ["members", "account", "accounts", "user_verify", "account_verify"] as const;
+const ROUTE_KINDS = [
+  "members",
+  "account",
+  "accounts",
+  "user_verify",
+  "account_verify",
+  "audit",
+  "tokens",
+  "sso",
+] as const;
 
 export const faultMatchSchema = z.object({
   accountId: z.string().optional(),

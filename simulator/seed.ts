@@ -3,6 +3,7 @@
 // print what to paste into the connector.
 
 import { generateMembers, MEMBER_ROLES, type RawMember } from "./members";
+import { recordMemberChange, recordUnrelatedChange } from "./sources";
 import type { SimulatorState } from "./state";
 
 /** Pads a readable token body to the 40 characters of the current token format (Cloudflare docs, token formats). */
@@ -129,20 +130,27 @@ export const DEMO = {
       id: "7d1f0c2a9e8b4c3d5a6f7e8d9c0b1a21",
       value: demoToken("cfut_", "demoAcmeGlobexReadOnly"),
       kind: "user",
-      description: "user token, Account Settings Read on Acme Corp and Globex Industries",
+      description:
+        "user token, Account Settings Read on Acme Corp and Globex Industries (members, audit log), plus Account API Tokens Read and SSO Connector Read",
     },
     globexAccountOwned: {
       id: "7d1f0c2a9e8b4c3d5a6f7e8d9c0b1a22",
       value: demoToken("cfat_", "demoGlobexAccountOwned"),
       kind: "account",
       description:
-        "account-owned token of Globex Industries (GET /accounts repeats one page for every page number)",
+        "account-owned token of Globex Industries that reads members only (GET /accounts repeats one page for every page number)",
     },
     acmeNoPermission: {
       id: "7d1f0c2a9e8b4c3d5a6f7e8d9c0b1a23",
       value: demoToken("cfat_", "demoAcmeNoSettingsRead"),
       kind: "account",
       description: "account-owned token of Acme Corp without Account Settings Read (members answer 403)",
+    },
+    acmeTerraform: {
+      id: "7d1f0c2a9e8b4c3d5a6f7e8d9c0b1a25",
+      value: demoToken("cfat_", "demoAcmeTerraformCi"),
+      kind: "account",
+      description: "account-owned token of Acme Corp used by CI: DNS Write on one zone, IP-filtered",
     },
     revoked: {
       id: "7d1f0c2a9e8b4c3d5a6f7e8d9c0b1a24",
@@ -166,6 +174,27 @@ export function seedDemo(state: SimulatorState): void {
       ...ACME_IRREGULAR_MEMBERS,
     ],
   });
+  const acmeAccount = state.accounts.get(acme.id)!;
+  acmeAccount.ssoConnectors = [
+    {
+      id: "5f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b",
+      email_domain: "acme-corp.example",
+      enabled: true,
+      verification: { code: "cloudflare_dashboard_sso=demo", status: "verified" },
+      created_on: "2024-02-01T10:00:00.000Z",
+      updated_on: "2024-02-01T10:00:00.000Z",
+    },
+  ];
+  // The invitation of the pending member, and a change to something else (a DNS record).
+  const invite = ACME_IRREGULAR_MEMBERS[0]!;
+  recordMemberChange(
+    acmeAccount,
+    "create",
+    invite,
+    { email: "it-admin@acme-corp.example" },
+    new Date(Date.now() - 20 * 86_400_000),
+  );
+  recordUnrelatedChange(acmeAccount, { email: "it-admin@acme-corp.example" });
   state.addAccount({
     id: globex.id,
     name: globex.name,
@@ -175,7 +204,7 @@ export function seedDemo(state: SimulatorState): void {
     members: generateMembers(globex.id, GLOBEX_GENERATED, { domain: "globex" }),
   });
 
-  const { userReadOnly, globexAccountOwned, acmeNoPermission, revoked } = DEMO.tokens;
+  const { userReadOnly, globexAccountOwned, acmeNoPermission, acmeTerraform, revoked } = DEMO.tokens;
   state.addToken({
     value: userReadOnly.value,
     id: userReadOnly.id,
@@ -187,13 +216,34 @@ export function seedDemo(state: SimulatorState): void {
     id: globexAccountOwned.id,
     kind: "account",
     accountIds: [globex.id],
+    name: "globex-connector",
+    permissions: { auditLogs: false, apiTokensRead: false, ssoRead: false },
   });
   state.addToken({
     value: acmeNoPermission.value,
     id: acmeNoPermission.id,
     kind: "account",
     accountIds: [acme.id],
+    name: "legacy-zone-bot",
     permissions: { accountSettingsRead: false },
+    lastUsedOn: "2025-06-30T09:15:00.000Z",
+  });
+  state.addToken({
+    value: acmeTerraform.value,
+    id: acmeTerraform.id,
+    kind: "account",
+    accountIds: [acme.id],
+    name: "terraform-ci",
+    ipRestricted: true,
+    lastUsedOn: new Date(Date.now() - 3_600_000).toISOString(),
+    policies: [
+      {
+        id: "6a7b8c9d0e1f4a2b8c3d4e5f6a7b8c9d",
+        effect: "allow",
+        permission_groups: [{ id: "4755a26eedb94da69e1066d98aa820be", name: "DNS Write" }],
+        resources: { "com.cloudflare.api.account.zone.9f8e7d6c5b4a39281706f5e4d3c2b1a0": "*" },
+      },
+    ],
   });
   state.addToken({
     value: revoked.value,

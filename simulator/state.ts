@@ -24,7 +24,31 @@ export type NestedOrder = "stored" | "reversed";
 /** What an empty members page carries in `result`: `[]`, or `null` (which the official SDK tolerates). */
 export type EmptyResult = "array" | "null";
 /** The Cloudflare endpoints the simulator serves; faults and the request log refer to them by these names. */
-export type RouteKind = "members" | "account" | "accounts" | "user_verify" | "account_verify";
+export type RouteKind =
+  | "members"
+  | "account"
+  | "accounts"
+  | "user_verify"
+  | "account_verify"
+  | "audit"
+  | "tokens"
+  | "sso";
+
+/** An Audit Logs v2 entry as the endpoint serves it (simulator/sources.ts builds them). */
+export type AuditEntry = Record<string, unknown> & {
+  id: string;
+  action: Record<string, unknown> & { time: string };
+};
+
+/** A dashboard SSO connector as GET /accounts/{id}/sso_connectors serves it. */
+export interface SsoConnector {
+  id: string;
+  email_domain: string;
+  enabled: boolean;
+  verification: { code: string; status: string };
+  created_on: string;
+  updated_on: string;
+}
 
 export interface Account {
   id: string;
@@ -42,6 +66,11 @@ export interface Account {
   resultInfo: ResultInfoMode;
   nestedOrder: NestedOrder;
   emptyResult: EmptyResult;
+  /** The account's audit log, oldest first: every member change made through the control API, and more. */
+  audit: AuditEntry[];
+  /** Entries younger than this many seconds are not served yet: audit logs arrive late. */
+  auditLagSeconds: number;
+  ssoConnectors: SsoConnector[];
 }
 
 /** The per-account serving switches, all settable through the control API. */
@@ -67,8 +96,18 @@ export interface Token {
   status: TokenStatus;
   expiresOn: string | null;
   notBefore: string | null;
-  permissions: { accountSettingsRead: boolean };
+  /**
+   * What the token may read. Cloudflare covers members and the audit log with Account Settings
+   * Read; `auditLogs` lets tests take the audit log away alone.
+   */
+  permissions: TokenPermissions;
   accountsList: AccountsListMode;
+  /** Shown by GET /accounts/{id}/tokens for account-owned tokens. */
+  name: string;
+  issuedOn: string;
+  lastUsedOn: string | null;
+  /** Token policies as Cloudflare lists them (`effect`, `permission_groups`, `resources`). */
+  policies: unknown[];
   rateLimit: RateLimitPolicy | null;
   revoked: boolean;
   /**
@@ -87,6 +126,13 @@ export interface TokenRestrictions {
   ipRestricted?: boolean;
   clientIp?: string;
   forbiddenCode?: ForbiddenCode;
+}
+
+export interface TokenPermissions {
+  accountSettingsRead: boolean;
+  auditLogs: boolean;
+  apiTokensRead: boolean;
+  ssoRead: boolean;
 }
 
 export interface RequestRecord {
@@ -150,6 +196,9 @@ export class SimulatorState {
       resultInfo: input.resultInfo ?? "full",
       nestedOrder: input.nestedOrder ?? "stored",
       emptyResult: input.emptyResult ?? "array",
+      audit: [],
+      auditLagSeconds: 0,
+      ssoConnectors: [],
     };
     this.accounts.set(account.id, account);
     return account;
@@ -164,8 +213,11 @@ export class SimulatorState {
       status?: TokenStatus;
       expiresOn?: string | null;
       notBefore?: string | null;
-      permissions?: { accountSettingsRead?: boolean };
+      permissions?: Partial<TokenPermissions>;
       accountsList?: AccountsListMode;
+      name?: string;
+      lastUsedOn?: string | null;
+      policies?: unknown[];
       rateLimit?: RateLimitPolicy | null;
       revoked?: boolean;
     } & TokenRestrictions,
@@ -178,8 +230,17 @@ export class SimulatorState {
       status: input.status ?? "active",
       expiresOn: input.expiresOn ?? null,
       notBefore: input.notBefore ?? null,
-      permissions: { accountSettingsRead: input.permissions?.accountSettingsRead ?? true },
+      permissions: {
+        accountSettingsRead: input.permissions?.accountSettingsRead ?? true,
+        auditLogs: input.permissions?.auditLogs ?? true,
+        apiTokensRead: input.permissions?.apiTokensRead ?? true,
+        ssoRead: input.permissions?.ssoRead ?? true,
+      },
       accountsList: input.accountsList ?? "repeat",
+      name: input.name ?? `${input.kind} token`,
+      issuedOn: new Date().toISOString(),
+      lastUsedOn: input.lastUsedOn ?? null,
+      policies: input.policies ?? [],
       rateLimit: input.rateLimit ?? null,
       revoked: input.revoked ?? false,
       ipRestricted: input.ipRestricted ?? false,

@@ -7,6 +7,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { accountRoutes } from "./http/accounts";
 import { adminRoutes } from "./http/admin";
+import { apiTokenRoutes } from "./http/api-tokens";
 import { createRouter } from "./http/context";
 import { docsPage } from "./http/docs";
 import { eventRoutes } from "./http/events";
@@ -39,6 +40,7 @@ export function createApp() {
   app.route("/", syncRoutes);
   app.route("/", eventRoutes);
   app.route("/", accountRoutes);
+  app.route("/", apiTokenRoutes);
   app.route("/", adminRoutes);
 
   documentApi(app);

@@ -46,7 +46,8 @@ export const REQUIRED_PERMISSIONS = "Account Settings: Read";
  * (docs/cloudflare.md#endpoints-and-permissions).
  */
 export const SOURCE_PERMISSIONS = {
-  auditLog: { what: "the account's audit log", permission: "Account Settings: Read (audit logs)" },
+  // Cloudflare has no audit-log group of its own: Account Settings covers Audit Logs v2.
+  auditLog: { what: "the account's audit log", permission: "Account Settings: Read" },
   apiTokens: { what: "the account's API tokens", permission: "Account API Tokens: Read" },
   sso: { what: "the account's SSO connectors", permission: "SSO Connector: Read" },
 } as const;

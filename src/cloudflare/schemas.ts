@@ -17,10 +17,15 @@ export const envelopeSchema = z.looseObject({
     .looseObject({
       page: z.number().optional(),
       per_page: z.number().optional(),
-      count: z.number().optional(),
+      // Unused, and a string on the audit log: accepted in any form.
+      count: z.unknown().optional(),
       total_count: z.number().optional(),
       // Not in the members schema, seen live on /accounts: use it when present.
       total_pages: z.number().optional(),
+      // Cursor paging (the audit log): the next page's cursor; empty or absent on the last page.
+      // The documentation names it `cursor`; the generated SDKs read `cursors.after`: both are read.
+      cursor: z.string().nullish(),
+      cursors: z.looseObject({ after: z.string().nullish() }).nullish(),
     })
     .nullish(),
 });
@@ -87,3 +92,77 @@ const listOf = <T extends z.ZodType>(item: T) =>
 
 export const accountListSchema = listOf(accountSchema);
 export const memberListSchema = listOf(memberSchema);
+
+/**
+ * One Audit Logs v2 entry (docs/cloudflare.md#audit-log). Every field is optional in Cloudflare's
+ * schema; entries are validated one by one, so a malformed entry is skipped, never the page.
+ */
+export const auditEntrySchema = z.looseObject({
+  id: z.string().min(1),
+  action: z
+    .looseObject({
+      description: z.string().nullish(),
+      result: z.string().nullish(),
+      time: z.string().min(1),
+      type: z.string().nullish(),
+    })
+    .nullish(),
+  actor: z
+    .looseObject({
+      id: z.string().nullish(),
+      context: z.string().nullish(),
+      email: z.string().nullish(),
+      ip_address: z.string().nullish(),
+      token_id: z.string().nullish(),
+      token_name: z.string().nullish(),
+      type: z.string().nullish(),
+    })
+    .nullish(),
+  raw: z.looseObject({ method: z.string().nullish(), uri: z.string().nullish() }).nullish(),
+  resource: z
+    .looseObject({ id: z.string().nullish(), product: z.string().nullish(), type: z.string().nullish() })
+    .nullish(),
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+/** An audit page: entries checked one by one by the reader. */
+export const auditPageSchema = listOf(z.unknown());
+
+/** An account-owned API token as GET /accounts/{id}/tokens lists it (its secret is never returned). */
+export const apiTokenSchema = z.looseObject({
+  id: z.string().min(1),
+  name: z.string().nullish(),
+  status: z.string().nullish(),
+  issued_on: z.string().nullish(),
+  modified_on: z.string().nullish(),
+  expires_on: z.string().nullish(),
+  not_before: z.string().nullish(),
+  last_used_on: z.string().nullish(),
+  policies: z
+    .array(
+      z.looseObject({
+        effect: z.string().nullish(),
+        permission_groups: z
+          .array(z.looseObject({ id: z.string().nullish(), name: z.string().nullish() }))
+          .nullish(),
+        resources: z.record(z.string(), z.unknown()).nullish(),
+      }),
+    )
+    .nullish(),
+  condition: z
+    .looseObject({
+      request_ip: z
+        .looseObject({ in: z.array(z.string()).nullish(), not_in: z.array(z.string()).nullish() })
+        .nullish(),
+    })
+    .nullish(),
+});
+export type CloudflareApiToken = z.infer<typeof apiTokenSchema>;
+export const apiTokenListSchema = listOf(apiTokenSchema);
+
+/** A dashboard SSO connector (GET /accounts/{id}/sso_connectors). */
+export const ssoConnectorSchema = z.looseObject({
+  id: z.string().nullish(),
+  email_domain: z.string().nullish(),
+  enabled: z.boolean().nullish(),
+});
+export const ssoConnectorListSchema = listOf(ssoConnectorSchema);

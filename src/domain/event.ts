@@ -1,18 +1,41 @@
 /**
- * Change events (docs/api.md#change-events): what a sync records about each member it added,
- * changed, removed or restored. Pure shapes and the one mapping from a diff to its events.
+ * Change events (docs/api.md#change-events): what a sync records about each member and each API
+ * token it added, changed, removed or restored, and who made the change once the audit log says.
+ * Pure shapes and the mappings from a diff to its events.
  */
+import type { TokenDiff } from "./api-token-diff";
+import type { Actor } from "./audit";
 import type { Changes, MemberDiff } from "./diff";
 
-export type EventType = "account.added" | "account.updated" | "account.removed" | "account.restored";
+export type AccountEventType = "account.added" | "account.updated" | "account.removed" | "account.restored";
+export type TokenEventType = "api_token.added" | "api_token.updated" | "api_token.removed";
+export type EventType = AccountEventType | TokenEventType;
+
+export const EVENT_TYPES = [
+  "account.added",
+  "account.updated",
+  "account.removed",
+  "account.restored",
+  "api_token.added",
+  "api_token.updated",
+  "api_token.removed",
+] as const satisfies readonly EventType[];
 
 /** An event as served by the feed. */
 export interface ChangeEvent {
   id: string;
   type: EventType;
-  accountId: string;
+  /** The membership an account.* event is about; null on api_token.* events. */
+  userAccountId: string | null;
+  /** The member's email (account.*); null when Cloudflare gives none, and on api_token.* events. */
   email: string | null;
+  /** The token an api_token.* event is about; null on account.* events. */
+  apiTokenId: string | null;
+  tokenName: string | null;
   changes: Record<string, { from: unknown; to: unknown }> | null;
+  /** Who made the change, from the audit log; null until (or unless) an entry matches. */
+  actor: Actor | null;
+  auditLogId: string | null;
   syncId: string;
   occurredAt: string;
 }
@@ -21,25 +44,28 @@ export interface ChangeEvent {
 export interface NewEvent {
   id: string;
   type: EventType;
-  accountId: string;
-  email: string | null;
-  changes?: Changes;
+  /** Membership id or token id. */
+  subjectId: string;
+  /** Member email or token name. */
+  label: string | null;
+  changes?: Record<string, { from: unknown; to: unknown }>;
 }
 
-/** The events of one diff, in the order the feed serves them: added, restored, updated, removed. */
+const event = (
+  type: EventType,
+  subjectId: string,
+  label: string | null,
+  changes?: Changes | Record<string, { from: unknown; to: unknown }> | null,
+): NewEvent => ({
+  id: crypto.randomUUID(),
+  type,
+  subjectId,
+  label,
+  ...(changes ? { changes: changes as Record<string, { from: unknown; to: unknown }> } : {}),
+});
+
+/** The events of one member diff, in the order the feed serves them: added, restored, updated, removed. */
 export function eventsFromDiff(diff: MemberDiff): NewEvent[] {
-  const event = (
-    type: EventType,
-    accountId: string,
-    email: string | null,
-    changes?: Changes | null,
-  ): NewEvent => ({
-    id: crypto.randomUUID(),
-    type,
-    accountId,
-    email,
-    ...(changes ? { changes } : {}),
-  });
   return [
     ...diff.added.map((m) => event("account.added", m.id, m.email)),
     ...diff.restored.map(({ member, changes }) =>
@@ -47,5 +73,14 @@ export function eventsFromDiff(diff: MemberDiff): NewEvent[] {
     ),
     ...diff.updated.map(({ member, changes }) => event("account.updated", member.id, member.email, changes)),
     ...diff.removed.map((r) => event("account.removed", r.id, r.email)),
+  ];
+}
+
+/** The events of one API-token diff: added, updated, removed. */
+export function eventsFromTokenDiff(diff: TokenDiff): NewEvent[] {
+  return [
+    ...diff.added.map((t) => event("api_token.added", t.id, t.name)),
+    ...diff.updated.map(({ token, changes }) => event("api_token.updated", token.id, token.name, changes)),
+    ...diff.removed.map((t) => event("api_token.removed", t.id, t.name)),
   ];
 }

@@ -4,8 +4,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { type AccessGrant, type MemberPolicy, policyReach } from "../domain/member";
-import { csvRow } from "../lib/csv";
+import { type MemberPolicy, policyReach } from "../domain/member";
 import { getIntegrationRow } from "../store/integrations";
 import {
   type AccountFilters,
@@ -13,9 +12,11 @@ import {
   listUserAccounts,
   type UserAccount,
 } from "../store/user-accounts-read";
+import { accessSummary, scopeText } from "./access-text";
 import { createRouter, type HonoEnv, requireIntegration } from "./context";
+import { csvDownload, csvFileName, wantsCsv } from "./csv-response";
 import { cursorParam, IdParam, limitParam, nextCursor, readCursor } from "./params";
-import { commonErrors } from "./schemas";
+import { AccessSchema, commonErrors } from "./schemas";
 import { invalidField } from "./validation";
 
 const DEFAULT_LIMIT = 100;
@@ -36,6 +37,13 @@ const filterQuery = {
     })
     .optional()
     .openapi({ description: "Membership status as Cloudflare gives it; `unknown` when it gives none" }),
+  pendingOlderThanDays: z
+    .string()
+    .regex(/^\d{1,5}$/, "must be a whole number of days from 0 to 36500")
+    .transform(Number)
+    .refine((n) => n <= 36_500, "must be a whole number of days from 0 to 36500")
+    .optional()
+    .openapi({ description: "Pending invitations made more than this many days ago", example: "14" }),
   twoFactor: bool("twoFactor").openapi({
     description: "true: 2FA enabled; false: not enabled, or Cloudflare does not say (its default is false)",
   }),
@@ -73,20 +81,6 @@ const PolicySchema = z
     description:
       "A Cloudflare policy reduced to what decides access: catalogue text and ids dropped, every list sorted (docs/cloudflare.md).",
   });
-const AccessSchema = z
-  .object({
-    name: z.string(),
-    effect: z.enum(["allow", "deny"]),
-    scope: z.enum(["account", "resources"]),
-    resources: z
-      .number()
-      .int()
-      .openapi({ description: "Resources the grant is limited to; 0 when account-wide" }),
-  })
-  .openapi("AccessGrant", {
-    example: { name: "DNS Write", effect: "allow", scope: "account", resources: 0 },
-  });
-
 export const UserAccountSchema = z
   .object({
     id: z.string(),
@@ -141,6 +135,8 @@ export const UserAccountSchema = z
       access: [{ name: "DNS Write", effect: "allow", scope: "resources", resources: 1 }],
       twoFactorEnabled: true,
       apiAccessEnabled: null,
+      invitedAt: null,
+      invitedBy: null,
       firstSeenAt: "2026-11-01T10:00:00.000Z",
       lastSeenAt: "2026-11-29T10:00:01.870Z",
       removedAt: null,
@@ -177,11 +173,9 @@ const CSV_HEADER = [
   "removed_at",
   "access",
   "api_access_enabled",
+  "invited_at",
+  "invited_by",
 ];
-
-/** Where a grant applies, in words: "account" or "2 resources". */
-const scopeText = (g: Pick<AccessGrant, "scope" | "resources">) =>
-  g.scope === "account" ? "account" : `${g.resources} resource${g.resources === 1 ? "" : "s"}`;
 
 /** "allow: Zone Read, DNS Read (account)" per policy, "; " between policies. */
 function policySummary(policies: MemberPolicy[]): string {
@@ -193,14 +187,10 @@ function policySummary(policies: MemberPolicy[]): string {
     .join("; ");
 }
 
-/** "DNS Write (allow, account); Zone Read (deny, 2 resources)": every grant, deny and scope visible. */
-const accessSummary = (access: AccessGrant[]) =>
-  access.map((g) => `${g.name} (${g.effect}, ${scopeText(g)})`).join("; ");
-
 const flag = (v: boolean | null) => (v === null ? "" : String(v));
 
-function csvRecord(a: UserAccount): string {
-  return csvRow([
+function csvRecord(a: UserAccount) {
+  return [
     a.integrationId,
     a.id,
     a.userId,
@@ -217,43 +207,9 @@ function csvRecord(a: UserAccount): string {
     a.removedAt,
     accessSummary(a.access),
     flag(a.apiAccessEnabled),
-  ]);
-}
-
-const slug = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-|-$/g, "")
-    .slice(0, 60) || "integration";
-
-/** Streams every account matching `filters`, a D1 page at a time. */
-function csvResponse(db: D1Database, filters: AccountFilters, fileName: string): Response {
-  const encoder = new TextEncoder();
-  let after: AccountPosition | null = null;
-  let headerSent = false;
-  let done = false;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!headerSent) {
-        headerSent = true;
-        controller.enqueue(encoder.encode(csvRow(CSV_HEADER)));
-        return;
-      }
-      if (done) return controller.close();
-      const page = await listUserAccounts(db, filters, after, CSV_PAGE);
-      controller.enqueue(encoder.encode(page.accounts.map(csvRecord).join("")));
-      after = page.last;
-      if (!page.more) done = true;
-    },
-  });
-  return new Response(body, {
-    headers: {
-      "Content-Type": "text/csv; charset=utf-8",
-      "Content-Disposition": `attachment; filename="${fileName}"`,
-      "Cache-Control": "no-store",
-    },
-  });
+    a.invitedAt,
+    a.invitedBy,
+  ];
 }
 
 /**
@@ -268,12 +224,15 @@ async function respond(
   fileLabel: () => Promise<string>,
   ensureExists: () => Promise<void>,
 ) {
-  const wantsCsv =
-    query.format === "csv" ||
-    (query.format === undefined && /\btext\/csv\b/.test(c.req.header("Accept") ?? ""));
-  if (wantsCsv) {
-    const date = new Date().toISOString().slice(0, 10);
-    return csvResponse(c.env.DB, filters, `cloudflare-accounts-${slug(await fileLabel())}-${date}.csv`);
+  if (wantsCsv(c, query.format)) {
+    return csvDownload(
+      CSV_HEADER,
+      csvFileName("accounts", await fileLabel()),
+      async (after: AccountPosition | null) => {
+        const page = await listUserAccounts(c.env.DB, filters, after, CSV_PAGE);
+        return { rows: page.accounts.map(csvRecord), next: page.more ? page.last : null };
+      },
+    );
   }
   const secret = c.get("config").adminToken;
   const scope = JSON.stringify(["accounts", filters]);
@@ -293,6 +252,10 @@ const filtersOf = (
   integrationId,
   status: q.status ?? null,
   twoFactor: q.twoFactor ?? null,
+  pendingBefore:
+    q.pendingOlderThanDays === undefined
+      ? null
+      : new Date(Date.now() - q.pendingOlderThanDays * 86_400_000).toISOString(),
   role: q.role ?? null,
   q: q.q ?? null,
   includeRemoved: q.includeRemoved ?? false,

@@ -1,5 +1,6 @@
-/** The change feed of an integration's user accounts (docs/api.md#change-events), oldest first. */
+/** The change feed of an integration's user accounts and API tokens (docs/api.md#change-events), oldest first. */
 import { createRoute, z } from "@hono/zod-openapi";
+import { EVENT_TYPES } from "../domain/event";
 import { type EventPosition, listEvents } from "../store/events";
 import { createRouter, requireIntegration } from "./context";
 import { cursorParam, IdParam, limitParam, nextCursor, readCursor } from "./params";
@@ -8,25 +9,52 @@ import { commonErrors, jsonContent } from "./schemas";
 const EVENTS_MAX_LIMIT = 500;
 const EVENTS_DEFAULT_LIMIT = 100;
 
+const ActorSchema = z
+  .object({
+    email: z.string().nullable(),
+    type: z.string().nullable().openapi({ description: "user, account, system or cloudflare_admin" }),
+    context: z.string().nullable().openapi({ description: "dash, api_token, api_key, oauth…" }),
+    tokenName: z.string().nullable(),
+    ip: z.string().nullable(),
+  })
+  .openapi("Actor");
+
 const EventSchema = z
   .object({
     id: z.string(),
-    type: z.enum(["account.added", "account.updated", "account.removed", "account.restored"]),
-    accountId: z.string(),
-    email: z.string().nullable().openapi({ description: "null when Cloudflare gives the member no email" }),
+    type: z.enum(EVENT_TYPES),
+    userAccountId: z
+      .string()
+      .nullable()
+      .openapi({ description: "The membership (account.* events); else null" }),
+    email: z.string().nullable().openapi({ description: "The member's email (account.* events); else null" }),
+    apiTokenId: z.string().nullable().openapi({ description: "The token (api_token.* events); else null" }),
+    tokenName: z.string().nullable(),
     changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })).nullable(),
+    actor: ActorSchema.nullable().openapi({
+      description: "Who made the change, from the account's audit log; null until an entry matches",
+    }),
+    auditLogId: z.string().nullable(),
     syncId: z.string(),
     occurredAt: z.string(),
   })
   .openapi("ChangeEvent", {
     example: {
       id: "9a1b2c3d-0000-4000-8000-000000000001",
-      type: "account.updated",
-      accountId: "4536bcfad5faccb111b47003c79917fa",
+      type: "account.added",
+      userAccountId: "4536bcfad5faccb111b47003c79917fa",
       email: "jane@example.com",
-      changes: {
-        roles: { from: [{ id: "r1", name: "Analytics" }], to: [{ id: "r2", name: "Administrator" }] },
+      apiTokenId: null,
+      tokenName: null,
+      changes: null,
+      actor: {
+        email: "admin@example.com",
+        type: "user",
+        context: "dash",
+        tokenName: null,
+        ip: "198.51.100.7",
       },
+      auditLogId: "0193c1d0-5b7a-7c3e-9f4e-2a1b3c4d5e6f",
       syncId: "0d9f4c1e-7c53-4a44-9d0b-6a1f2f8f3c11",
       occurredAt: "2026-11-29T10:00:01.870Z",
     },

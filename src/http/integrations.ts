@@ -147,6 +147,9 @@ integrationRoutes.openapi(
       last_sync_id: null,
       last_successful_sync_at: null,
       account_count: 0,
+      sources: null,
+      sso: null,
+      audit_watermark: null,
     };
     try {
       await insertIntegrationStatement(c.env.DB, row).run();

@@ -26,6 +26,16 @@ export const FailureSchema = z.object({ code: z.enum(errorCodes), message: z.str
   },
 });
 
+const SourceStateSchema = z.enum(["ok", "permission_missing", "unavailable", "disabled", "pending"]);
+
+const SourceStatsSchema = z.object({
+  requests: z.number().int(),
+  state: z.string(),
+  entries: z.number().int().optional(),
+  matched: z.number().int().optional(),
+  skipped: z.number().int().optional(),
+});
+
 export const SyncRunSchema = z
   .object({
     id: z.string(),
@@ -44,6 +54,9 @@ export const SyncRunSchema = z
       unchanged: z.number().int(),
     }),
     error: FailureSchema.nullable(),
+    sources: z.record(z.string(), SourceStatsSchema).nullable().openapi({
+      description: "Requests and outcome per source (members, auditLog, apiTokens, sso); null before it ran",
+    }),
   })
   .openapi("SyncRun", {
     example: {
@@ -57,6 +70,12 @@ export const SyncRunSchema = z
       apiRequests: 4,
       counts: { seen: 152, added: 2, updated: 1, removed: 0, unchanged: 149 },
       error: null,
+      sources: {
+        members: { requests: 4, state: "ok" },
+        auditLog: { requests: 1, state: "ok", entries: 3, matched: 2, skipped: 0 },
+        apiTokens: { requests: 1, state: "ok" },
+        sso: { requests: 1, state: "ok" },
+      },
     },
   });
 
@@ -75,6 +94,26 @@ export const IntegrationSchema = z
     accountCount: z.number().int(),
     enforceTwoFactor: z.boolean().nullable(),
     tokenExpiresAt: z.string().nullable(),
+    sources: z
+      .object({
+        members: SourceStateSchema,
+        auditLog: SourceStateSchema,
+        apiTokens: SourceStateSchema,
+        sso: SourceStateSchema,
+      })
+      .openapi({ description: "Each source's state after the latest sync (pending before the first)" }),
+    sourceMessages: z
+      .object({
+        members: z.string().optional(),
+        auditLog: z.string().optional(),
+        apiTokens: z.string().optional(),
+        sso: z.string().optional(),
+      })
+      .openapi({ description: "For each source that is not ok: what to do, e.g. the permission to add" }),
+    sso: z
+      .object({ enabled: z.boolean(), emailDomains: z.array(z.string()) })
+      .nullable()
+      .openapi({ description: "Dashboard SSO from the account's SSO connectors; null until read" }),
   })
   .openapi("Integration", {
     example: {
@@ -91,6 +130,12 @@ export const IntegrationSchema = z
       accountCount: 152,
       enforceTwoFactor: true,
       tokenExpiresAt: null,
+      sources: { members: "ok", auditLog: "ok", apiTokens: "permission_missing", sso: "ok" },
+      sourceMessages: {
+        apiTokens:
+          "The token may not read the account's API tokens: add Account API Tokens: Read to it in the Cloudflare dashboard. Members still sync.",
+      },
+      sso: { enabled: true, emailDomains: ["example.com"] },
     },
   });
 
@@ -123,3 +168,17 @@ export const jsonContent = <T extends z.ZodType>(schema: T, description: string)
   description,
   content: { "application/json": { schema } },
 });
+
+export const AccessSchema = z
+  .object({
+    name: z.string(),
+    effect: z.enum(["allow", "deny"]),
+    scope: z.enum(["account", "resources"]),
+    resources: z
+      .number()
+      .int()
+      .openapi({ description: "Resources the grant is limited to; 0 when account-wide" }),
+  })
+  .openapi("AccessGrant", {
+    example: { name: "DNS Write", effect: "allow", scope: "account", resources: 0 },
+  });

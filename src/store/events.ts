@@ -1,7 +1,10 @@
 /**
  * SQL for the events table (docs/api.md#change-events): the feed, oldest first, keyset-paged on
- * the table's primary key (integration, occurredAt, ordinal), and the inserts of one sync.
+ * the table's primary key (integration, occurredAt, ordinal); the inserts of one sync; and the
+ * actors the audit log names, attached to the events they explain.
  */
+import type { Actor, MembershipChange } from "../domain/audit";
+import { EVENT_TYPES_OF } from "../domain/audit";
 import type { ChangeEvent, EventType, NewEvent } from "../domain/event";
 import { chunks, ROWS_PER_STATEMENT } from "./batching";
 import { emailFromColumn, emailToColumn } from "./user-accounts-row";
@@ -14,11 +17,32 @@ interface EventRow {
   ordinal: number;
   id: string;
   type: EventType;
+  /** Membership id, or token id for api_token.* events. */
   account_id: string;
+  /** Member email ('' for none), or token name. */
   email: string;
   changes: string | null;
   sync_id: string;
   occurred_at: string;
+  actor: string | null;
+  audit_log_id: string | null;
+}
+
+function eventFromRow(r: EventRow): ChangeEvent {
+  const token = r.type.startsWith("api_token.");
+  return {
+    id: r.id,
+    type: r.type,
+    userAccountId: token ? null : r.account_id,
+    email: token ? null : emailFromColumn(r.email),
+    apiTokenId: token ? r.account_id : null,
+    tokenName: token ? r.email : null,
+    changes: r.changes ? JSON.parse(r.changes) : null,
+    actor: r.actor ? (JSON.parse(r.actor) as Actor) : null,
+    auditLogId: r.audit_log_id,
+    syncId: r.sync_id,
+    occurredAt: r.occurred_at,
+  };
 }
 
 export async function listEvents(
@@ -39,15 +63,7 @@ export async function listEvents(
   const more = results.length > limit;
   const page = results.slice(0, limit);
   return {
-    events: page.map((r) => ({
-      id: r.id,
-      type: r.type,
-      accountId: r.account_id,
-      email: emailFromColumn(r.email),
-      changes: r.changes ? JSON.parse(r.changes) : null,
-      syncId: r.sync_id,
-      occurredAt: r.occurred_at,
-    })),
+    events: page.map(eventFromRow),
     last: page.length > 0 ? [page[page.length - 1]!.occurred_at, page[page.length - 1]!.ordinal] : null,
     more,
   };
@@ -59,15 +75,42 @@ export function insertEventStatements(
   w: { integrationId: string; runId: string; occurredAt: string },
   events: readonly NewEvent[],
 ): D1PreparedStatement[] {
-  const rows = events.map((e) => ({ ...e, email: emailToColumn(e.email) }));
+  const rows = events.map((e) => ({ ...e, label: emailToColumn(e.label) }));
   return chunks(rows, ROWS_PER_STATEMENT).map((chunk, index) =>
     db
       .prepare(
         `INSERT INTO events (integration_id, occurred_at, ordinal, id, type, account_id, email, changes, sync_id)
-         SELECT ?1, ?3, ?4 + j.key, j.value ->> 'id', j.value ->> 'type', j.value ->> 'accountId',
-                j.value ->> 'email', j.value -> 'changes', ?2
+         SELECT ?1, ?3, ?4 + j.key, j.value ->> 'id', j.value ->> 'type', j.value ->> 'subjectId',
+                j.value ->> 'label', j.value -> 'changes', ?2
            FROM json_each(?5) AS j`,
       )
       .bind(w.integrationId, w.runId, w.occurredAt, index * ROWS_PER_STATEMENT, JSON.stringify(chunk)),
   );
+}
+
+/**
+ * Names the actor of each membership change on the event it explains: the first event of a
+ * matching type for that membership at or after the change, that has no actor yet. An entry
+ * already attached (read again because audit reads overlap) is not attached twice. Events of the
+ * same batch are visible, so an entry finds the event this sync has just written.
+ */
+export function attachActorStatements(
+  db: D1Database,
+  integrationId: string,
+  changes: readonly MembershipChange[],
+): D1PreparedStatement[] {
+  return changes.map((c) => {
+    const types = EVENT_TYPES_OF[c.kind];
+    return db
+      .prepare(
+        `UPDATE events SET actor = ?1, audit_log_id = ?2
+          WHERE (integration_id, occurred_at, ordinal) = (
+                  SELECT integration_id, occurred_at, ordinal FROM events
+                   WHERE integration_id = ?3 AND occurred_at >= ?4 AND account_id = ?5
+                     AND type IN (SELECT value FROM json_each(?6)) AND actor IS NULL
+                   ORDER BY occurred_at, ordinal LIMIT 1)
+            AND NOT EXISTS (SELECT 1 FROM events WHERE integration_id = ?3 AND audit_log_id = ?2)`,
+      )
+      .bind(JSON.stringify(c.actor), c.auditLogId, integrationId, c.time, c.memberId, JSON.stringify(types));
+  });
 }

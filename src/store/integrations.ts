@@ -1,4 +1,5 @@
 /** SQL for the integrations table (docs/api.md#integrations). */
+import type { ShownSourceState, SourceName, SourceState } from "../domain/source";
 import { type SyncRun, type SyncRunRow, syncRunFromRow } from "./sync-runs";
 
 export interface Integration {
@@ -15,7 +16,24 @@ export interface Integration {
   accountCount: number;
   enforceTwoFactor: boolean | null;
   tokenExpiresAt: string | null;
+  sources: SourceStates;
+  /** What to do about each source that is not ok. */
+  sourceMessages: Partial<Record<keyof SourceStates, string>>;
+  sso: { enabled: boolean; emailDomains: string[] } | null;
 }
+
+/** Each source's state after the latest sync (docs/sources.md). */
+export type SourceStates = Record<"members" | SourceName, ShownSourceState>;
+
+/** What the latest sync recorded per source: its state and, unless ok, what to do. */
+export type StoredSources = Record<keyof SourceStates, { state: SourceState; message: string | null }>;
+
+const PENDING_SOURCES: SourceStates = {
+  members: "pending",
+  auditLog: "pending",
+  apiTokens: "pending",
+  sso: "pending",
+};
 
 export interface IntegrationRow {
   id: string;
@@ -33,6 +51,23 @@ export interface IntegrationRow {
   last_sync_id: string | null;
   last_successful_sync_at: string | null;
   account_count: number;
+  /** JSON StoredSources, NULL before the first sync. */
+  sources: string | null;
+  /** JSON {enabled, emailDomains}, NULL until the SSO connectors were read. */
+  sso: string | null;
+  audit_watermark: string | null;
+}
+
+function sourcesOf(json: string | null): Pick<Integration, "sources" | "sourceMessages"> {
+  if (!json) return { sources: PENDING_SOURCES, sourceMessages: {} };
+  const stored = JSON.parse(json) as StoredSources;
+  const sources = { ...PENDING_SOURCES };
+  const sourceMessages: Integration["sourceMessages"] = {};
+  for (const key of Object.keys(sources) as (keyof SourceStates)[]) {
+    if (stored[key]) sources[key] = stored[key].state;
+    if (stored[key]?.message) sourceMessages[key] = stored[key].message;
+  }
+  return { sources, sourceMessages };
 }
 
 type JoinedRow = IntegrationRow & { [K in keyof SyncRunRow as `run_${K}`]: SyncRunRow[K] | null };
@@ -57,6 +92,7 @@ const RUN_COLUMNS = [
   "lease_token",
   "lease_until",
   "attempts",
+  "source_stats",
 ] as const;
 
 const SELECT_JOINED = `SELECT i.*, ${RUN_COLUMNS.map((c) => `r.${c} AS run_${c}`).join(", ")}
@@ -82,6 +118,8 @@ function fromJoined(row: JoinedRow): Integration {
     accountCount: row.account_count,
     enforceTwoFactor: row.enforce_two_factor === null ? null : row.enforce_two_factor === 1,
     tokenExpiresAt: row.token_expires_at,
+    ...sourcesOf(row.sources),
+    sso: row.sso ? JSON.parse(row.sso) : null,
   };
 }
 
@@ -184,10 +222,11 @@ export async function deleteIntegration(db: D1Database, id: string): Promise<boo
   const results = await db.batch([
     db.prepare("DELETE FROM events WHERE integration_id = ?").bind(id),
     db.prepare("DELETE FROM user_accounts WHERE integration_id = ?").bind(id),
+    db.prepare("DELETE FROM api_tokens WHERE integration_id = ?").bind(id),
     db.prepare("DELETE FROM sync_runs WHERE integration_id = ?").bind(id),
     db.prepare("DELETE FROM integrations WHERE id = ?").bind(id),
   ]);
-  return (results[3]?.meta.changes ?? 0) > 0;
+  return (results.at(-1)?.meta.changes ?? 0) > 0;
 }
 
 /** Enabled integrations, for the cron fan-out; keyset-paged so any number fits. */
@@ -224,21 +263,37 @@ export async function setCredentialKeyId(db: D1Database, id: string, keyId: stri
   await db.prepare("UPDATE integrations SET credential_key_id = ? WHERE id = ?").bind(keyId, id).run();
 }
 
-/** A successful sync's mark on its integration: status ok, when, how many members, 2FA setting. */
+/**
+ * A successful sync's mark on its integration: status ok, when, how many members, the 2FA setting,
+ * each source's state, SSO and the audit watermark. A source not read this time (null) keeps what
+ * was stored.
+ */
 export function recordSyncSuccessStatement(
   db: D1Database,
-  w: { integrationId: string; finishedAt: string; accountCount: number; enforceTwoFactor: boolean | null },
+  w: {
+    integrationId: string;
+    finishedAt: string;
+    accountCount: number;
+    enforceTwoFactor: boolean | null;
+    sources: StoredSources;
+    sso: { enabled: boolean; emailDomains: string[] } | null;
+    auditWatermark: string | null;
+  },
 ): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE integrations SET status = 'ok', last_successful_sync_at = ?, account_count = ?,
-              enforce_two_factor = COALESCE(?, enforce_two_factor)
+              enforce_two_factor = COALESCE(?, enforce_two_factor), sources = ?,
+              sso = COALESCE(?, sso), audit_watermark = COALESCE(?, audit_watermark)
         WHERE id = ?`,
     )
     .bind(
       w.finishedAt,
       w.accountCount,
       w.enforceTwoFactor === null ? null : Number(w.enforceTwoFactor),
+      JSON.stringify(w.sources),
+      w.sso === null ? null : JSON.stringify(w.sso),
+      w.auditWatermark,
       w.integrationId,
     );
 }

@@ -3,12 +3,20 @@
  * transaction, docs/sync.md#one-sync-step-by-step): the run, the user accounts, their events and
  * the integration. The run's statement comes first, so a lost lease aborts everything after it.
  */
+import type { TokenDiff } from "../domain/api-token-diff";
+import type { MembershipChange } from "../domain/audit";
 import type { MemberDiff } from "../domain/diff";
-import { eventsFromDiff } from "../domain/event";
-import { insertEventStatements } from "./events";
-import { recordSyncSuccessStatement } from "./integrations";
-import { finishRunStatement } from "./sync-runs";
-import { removeStatements, updateStatements, upsertStatements } from "./user-accounts-write";
+import { eventsFromDiff, eventsFromTokenDiff } from "../domain/event";
+import { apiTokenWriteStatements } from "./api-tokens";
+import { attachActorStatements, insertEventStatements } from "./events";
+import { recordSyncSuccessStatement, type StoredSources } from "./integrations";
+import { finishRunStatement, type SourceStats } from "./sync-runs";
+import {
+  invitationStatements,
+  removeStatements,
+  updateStatements,
+  upsertStatements,
+} from "./user-accounts-write";
 
 export interface SyncWrite {
   integrationId: string;
@@ -23,10 +31,19 @@ export interface SyncWrite {
   pages: number;
   apiRequests: number;
   enforceTwoFactor: boolean | null;
+  /** The optional sources: what each recorded, and what to write (null: not read this time). */
+  sources: {
+    states: StoredSources;
+    stats: Record<string, SourceStats>;
+    tokenDiff: TokenDiff | null;
+    sso: { enabled: boolean; emailDomains: string[] } | null;
+    /** Membership changes the audit log recorded in the window read, and where that read ended. */
+    audit: { changes: MembershipChange[]; readUntil: string } | null;
+  };
 }
 
 export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedStatement[] {
-  const { diff } = w;
+  const { diff, sources } = w;
   return [
     finishRunStatement(db, {
       runId: w.runId,
@@ -41,7 +58,33 @@ export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedSta
       },
       pages: w.pages,
       apiRequests: w.apiRequests,
+      sources: sources.stats,
     }),
+    ...memberStatements(db, w),
+    ...(sources.tokenDiff
+      ? apiTokenWriteStatements(
+          db,
+          { integrationId: w.integrationId, seenAt: w.finishedAt },
+          sources.tokenDiff,
+        )
+      : []),
+    ...eventStatements(db, w),
+    recordSyncSuccessStatement(db, {
+      integrationId: w.integrationId,
+      finishedAt: w.finishedAt,
+      accountCount: w.seen,
+      enforceTwoFactor: w.enforceTwoFactor,
+      sources: sources.states,
+      sso: sources.sso,
+      auditWatermark: sources.audit?.readUntil ?? null,
+    }),
+  ];
+}
+
+/** New, changed, reformatted and removed members. */
+function memberStatements(db: D1Database, w: SyncWrite): D1PreparedStatement[] {
+  const { diff } = w;
+  return [
     ...upsertStatements(db, w.integrationId, w.finishedAt, [
       ...diff.added,
       ...diff.restored.map((r) => r.member),
@@ -53,18 +96,29 @@ export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedSta
     ...removeStatements(
       db,
       { integrationId: w.integrationId, removedAt: w.finishedAt, previousSuccessAt: w.previousSuccessAt },
-      diff.removed,
+      w.diff.removed,
     ),
+  ];
+}
+
+/** This sync's events, then what the audit log says about them and about invitations. */
+function eventStatements(db: D1Database, w: SyncWrite): D1PreparedStatement[] {
+  const { sources } = w;
+  const changes = sources.audit?.changes ?? [];
+  return [
     ...insertEventStatements(
       db,
       { integrationId: w.integrationId, runId: w.runId, occurredAt: w.finishedAt },
-      eventsFromDiff(diff),
+      [...eventsFromDiff(w.diff), ...(sources.tokenDiff ? eventsFromTokenDiff(sources.tokenDiff) : [])],
     ),
-    recordSyncSuccessStatement(db, {
-      integrationId: w.integrationId,
-      finishedAt: w.finishedAt,
-      accountCount: w.seen,
-      enforceTwoFactor: w.enforceTwoFactor,
-    }),
+    // After the inserts: an audit entry may explain an event this very batch writes.
+    ...attachActorStatements(db, w.integrationId, changes),
+    ...invitationStatements(
+      db,
+      w.integrationId,
+      changes
+        .filter((c) => c.kind === "added")
+        .map((c) => ({ memberId: c.memberId, time: c.time, by: c.actor.email })),
+    ),
   ];
 }

@@ -23,6 +23,16 @@ export interface SyncRun {
   apiRequests: number;
   counts: SyncCounts;
   error: Failure | null;
+  /** Requests and outcome per source; null until the run finished successfully. */
+  sources: Record<string, SourceStats> | null;
+}
+
+export interface SourceStats {
+  requests: number;
+  state: string;
+  entries?: number;
+  matched?: number;
+  skipped?: number;
 }
 
 export interface SyncRunRow {
@@ -45,6 +55,7 @@ export interface SyncRunRow {
   lease_token: string | null;
   lease_until: number | null;
   attempts: number;
+  source_stats: string | null;
 }
 
 export function syncRunFromRow(row: SyncRunRow): SyncRun {
@@ -65,6 +76,7 @@ export function syncRunFromRow(row: SyncRunRow): SyncRun {
       unchanged: row.unchanged,
     },
     error: row.error_code ? { code: row.error_code as ErrorCode, message: row.error_message ?? "" } : null,
+    sources: row.source_stats ? (JSON.parse(row.source_stats) as Record<string, SourceStats>) : null,
   };
 }
 
@@ -194,6 +206,7 @@ export interface RunSuccess {
   counts: SyncCounts;
   pages: number;
   apiRequests: number;
+  sources: Record<string, SourceStats>;
 }
 
 /**
@@ -207,7 +220,7 @@ export function finishRunStatement(db: D1Database, r: RunSuccess): D1PreparedSta
           SET status = CASE WHEN lease_token = ? THEN 'succeeded' END,
               finished_at = ?, seen = ?, added = ?, updated = ?, removed = ?, unchanged = ?,
               pages = ?, api_requests = api_requests + ?, error_code = NULL, error_message = NULL,
-              lease_token = NULL, lease_until = NULL
+              lease_token = NULL, lease_until = NULL, source_stats = ?
         WHERE id = ?`,
     )
     .bind(
@@ -220,6 +233,7 @@ export function finishRunStatement(db: D1Database, r: RunSuccess): D1PreparedSta
       r.counts.unchanged,
       r.pages,
       r.apiRequests,
+      JSON.stringify(r.sources),
       r.runId,
     );
 }

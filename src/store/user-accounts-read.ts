@@ -27,6 +27,8 @@ export interface AccountFilters {
   integrationId: string | null;
   status: string | null;
   twoFactor: boolean | null;
+  /** Pending invitations made before this time (pendingOlderThanDays). */
+  pendingBefore: string | null;
   role: string | null;
   q: string | null;
   includeRemoved: boolean;
@@ -49,12 +51,19 @@ export interface UserAccount {
   access: AccessGrant[];
   twoFactorEnabled: boolean | null;
   apiAccessEnabled: boolean | null;
+  /** Pending members: when they were invited (audit log, else first seen) and by whom. */
+  invitedAt: string | null;
+  invitedBy: string | null;
   firstSeenAt: string;
   lastSeenAt: string;
   removedAt: string | null;
 }
 
-type Row = UserAccountRow & { integration_last_success: string | null };
+type Row = UserAccountRow & {
+  integration_last_success: string | null;
+  invited_at: string | null;
+  invited_by: string | null;
+};
 
 /**
  * In the documented field order, so the JSON reads like docs/api.md. Decoded directly (not
@@ -80,6 +89,8 @@ function fromRow(r: Row): UserAccount {
     access: accessOf({ roles, policies }),
     twoFactorEnabled: flagFromColumn(r.two_factor_enabled),
     apiAccessEnabled: flagFromColumn(r.api_access_enabled),
+    invitedAt: r.status === "pending" ? (r.invited_at ?? r.first_seen_at) : null,
+    invitedBy: r.status === "pending" ? r.invited_by : null,
     firstSeenAt: r.first_seen_at,
     // Current members were seen by the integration's latest successful sync (derived, so an
     // unchanged member costs no write); removed ones keep the time they were last listed.
@@ -99,6 +110,9 @@ function whereClause(filters: AccountFilters, after: AccountPosition | null) {
   if (filters.integrationId !== null) add("ua.integration_id = ?", filters.integrationId);
   if (!filters.includeRemoved) add("ua.removed_at IS NULL");
   if (filters.status !== null) add("ua.status = ?", filters.status);
+  if (filters.pendingBefore !== null) {
+    add("ua.status = 'pending' AND COALESCE(ua.invited_at, ua.first_seen_at) < ?", filters.pendingBefore);
+  }
   // Cloudflare documents the 2FA flag as "default false": a member it says nothing about is not enrolled.
   if (filters.twoFactor !== null) {
     add(filters.twoFactor ? "ua.two_factor_enabled = 1" : "ua.two_factor_enabled IS NOT 1");
@@ -129,8 +143,8 @@ export async function listUserAccounts(
   const where = whereClause(filters, after);
   const order = filters.integrationId !== null ? "ua.email, ua.id" : "ua.email, ua.id, ua.integration_id";
   const sql = `SELECT ua.integration_id, ua.id, ua.user_id, ua.email, ua.first_name, ua.last_name, ua.status,
-         ua.roles, ua.policies, ua.two_factor_enabled, ua.api_access_enabled, ua.shape, ua.first_seen_at,
-         ua.last_seen_at, ua.removed_at,
+         ua.roles, ua.policies, ua.two_factor_enabled, ua.api_access_enabled, ua.shape, ua.invited_at,
+         ua.invited_by, ua.first_seen_at, ua.last_seen_at, ua.removed_at,
          i.last_successful_sync_at AS integration_last_success
     FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id
    ${where.sql}

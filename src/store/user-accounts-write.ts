@@ -112,3 +112,25 @@ export function removeStatements(
       .bind(w.removedAt, w.previousSuccessAt, w.integrationId, JSON.stringify(chunk)),
   );
 }
+
+/**
+ * When and by whom each invitation was made, from the audit log: kept once found (an invitation
+ * is made once; a later re-invite keeps the first). Rows that already have it are not written.
+ */
+export function invitationStatements(
+  db: D1Database,
+  integrationId: string,
+  invitations: readonly { memberId: string; time: string; by: string | null }[],
+): D1PreparedStatement[] {
+  if (invitations.length === 0) return [];
+  return chunks(invitations, ROWS_PER_STATEMENT).map((chunk) =>
+    db
+      .prepare(
+        `UPDATE user_accounts SET invited_at = j.value ->> 'time', invited_by = j.value ->> 'by'
+           FROM json_each(?2) AS j
+          WHERE user_accounts.integration_id = ?1 AND user_accounts.id = j.value ->> 'memberId'
+            AND user_accounts.invited_at IS NULL`,
+      )
+      .bind(integrationId, JSON.stringify(chunk)),
+  );
+}

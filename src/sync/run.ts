@@ -16,12 +16,14 @@ import { MAX_PER_PAGE } from "../cloudflare/paging";
 import { accountSchema } from "../cloudflare/schemas";
 import type { Config } from "../config";
 import type { MemberDiff } from "../domain/diff";
+import type { SourceName } from "../domain/source";
 import { type Failure, failure } from "../lib/errors";
 import { log } from "../lib/log";
 import { err, ok, type Result } from "../lib/result";
 import { nowIso } from "../lib/time";
+import { listStoredApiTokens } from "../store/api-tokens";
 import { getIntegrationRow, type IntegrationRow } from "../store/integrations";
-import { syncWriteStatements } from "../store/sync-batch";
+import { type SyncWrite, syncWriteStatements } from "../store/sync-batch";
 import {
   failRun,
   getSyncRunRow,
@@ -33,10 +35,12 @@ import {
 } from "../store/sync-runs";
 import { forEachStoredPage } from "../store/user-accounts-read";
 import { getCredential } from "../vault/credentials";
+import { diffApiTokens } from "./api-token-diff";
 import { MemberDiffer } from "./diff";
 import type { SyncMessage } from "./enqueue";
 import { type ListFailure, type Listing, listAllMembers, MAX_PAGES_PER_SYNC } from "./fetch-members";
 import { Pacer, SYNC_BUDGET_SHARE } from "./pacer";
+import { readSources } from "./sources";
 
 /**
  * A run's lease outlives any invocation (queue consumers get 15 minutes of wall time), so two
@@ -122,8 +126,51 @@ class LeasedRun {
     if (!listing.ok) return this.listingFailed(client.value, integration, listing.error);
 
     this.pages = listing.value.pages;
+    const membersRequests = this.apiRequests;
+    const sources = await this.readSources(client.value, pacer, integration, membersRequests);
+    this.apiRequests = client.value.requests;
     const enforceTwoFactor = account.ok ? (account.value.result.settings?.enforce_twofactor ?? null) : null;
-    return this.store(integration, listing.value, enforceTwoFactor);
+    return this.store(integration, listing.value, enforceTwoFactor, sources);
+  }
+
+  /** The optional sources, read after the members and diffed where they keep an inventory. */
+  private async readSources(
+    client: CloudflareClient,
+    pacer: Pacer,
+    integration: IntegrationRow,
+    membersRequests: number,
+  ): Promise<SyncWrite["sources"]> {
+    const read = await readSources(client, pacer, integration, Date.now());
+    const tokenDiff = read.apiTokens
+      ? diffApiTokens(await listStoredApiTokens(this.deps.db, integration.id), read.apiTokens)
+      : null;
+    const report = (name: SourceName) => ({
+      state: read.reports[name].state,
+      message: read.reports[name].message,
+    });
+    return {
+      states: {
+        members: { state: "ok", message: null },
+        auditLog: report("auditLog"),
+        apiTokens: report("apiTokens"),
+        sso: report("sso"),
+      },
+      stats: {
+        members: { requests: membersRequests, state: "ok" },
+        auditLog: {
+          requests: read.reports.auditLog.requests,
+          state: read.reports.auditLog.state,
+          entries: read.audit?.entries ?? 0,
+          matched: read.audit?.changes.length ?? 0,
+          skipped: read.audit?.skipped ?? 0,
+        },
+        apiTokens: { requests: read.reports.apiTokens.requests, state: read.reports.apiTokens.state },
+        sso: { requests: read.reports.sso.requests, state: read.reports.sso.state },
+      },
+      tokenDiff,
+      sso: read.sso,
+      audit: read.audit && { changes: read.audit.changes, readUntil: read.audit.readUntil },
+    };
   }
 
   /** A client holding the decrypted token, or the failure that explains why there is none. */
@@ -168,6 +215,7 @@ class LeasedRun {
     integration: IntegrationRow,
     listing: Listing,
     enforceTwoFactor: boolean | null,
+    sources: SyncWrite["sources"],
   ): Promise<RunOutcome> {
     const differ = new MemberDiffer(listing.members);
     await forEachStoredPage(this.deps.db, integration.id, (rows) => differ.add(rows));
@@ -183,6 +231,7 @@ class LeasedRun {
       pages: this.pages,
       apiRequests: this.apiRequests,
       enforceTwoFactor,
+      sources,
     });
     // D1 rows written by this run (lease + result), reported so write costs stay visible.
     let rowsWritten = this.lease.rowsWritten;

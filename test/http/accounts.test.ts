@@ -77,6 +77,8 @@ describe("listing user accounts", () => {
       "access",
       "twoFactorEnabled",
       "apiAccessEnabled",
+      "invitedAt",
+      "invitedBy",
       "firstSeenAt",
       "lastSeenAt",
       "removedAt",
@@ -244,7 +246,7 @@ describe("CSV export", () => {
     );
     const lines = r.text.split("\r\n");
     expect(lines[0]).toBe(
-      "integration_id,id,user_id,email,first_name,last_name,name,status,roles,policies,two_factor_enabled,first_seen_at,last_seen_at,removed_at,access,api_access_enabled",
+      "integration_id,id,user_id,email,first_name,last_name,name,status,roles,policies,two_factor_enabled,first_seen_at,last_seen_at,removed_at,access,api_access_enabled,invited_at,invited_by",
     );
     expect(lines.at(-1)).toBe("");
     expect(lines.length - 2).toBe(raw.length);

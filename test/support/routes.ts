@@ -11,6 +11,8 @@ export const DOCUMENTED_ROUTES = [
   "GET /v1/integrations/{id}/events",
   "GET /v1/integrations/{id}/accounts",
   "GET /v1/accounts",
+  "GET /v1/integrations/{id}/api-tokens",
+  "GET /v1/api-tokens",
   "POST /v1/admin/rotate-credentials",
   "GET /health",
   "GET /openapi.json",

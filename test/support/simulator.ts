@@ -14,6 +14,9 @@ async function control<T = any>(method: string, path: string, body?: unknown): P
 
 export type RawMember = Record<string, any>;
 
+/** `?actor=` for member changes: the email the audit log records as having made them. */
+const as = (actor: string | undefined) => (actor ? `?actor=${encodeURIComponent(actor)}` : "");
+
 /** How an account's member list is served (simulator/README.md): as recorded, or bent for tests. */
 export interface ListingSwitches {
   /** Serve at most this many members per page, whatever was asked. */
@@ -21,6 +24,10 @@ export interface ListingSwitches {
   resultInfo?: "full" | "no_total_pages" | "no_totals";
   nestedOrder?: "stored" | "reversed";
   emptyResult?: "array" | "null";
+  /** Dashboard SSO connectors of the account. */
+  ssoConnectors?: { emailDomain: string; enabled?: boolean }[];
+  /** Audit entries younger than this are not served yet. */
+  auditLagSeconds?: number;
 }
 
 export const sim = {
@@ -37,22 +44,30 @@ export const sim = {
     control("PATCH", `/accounts/${id}`, body),
   members: (accountId: string) =>
     control<{ members: RawMember[] }>("GET", `/accounts/${accountId}/members`).then((r) => r.members),
-  replaceMembers: (accountId: string, members: RawMember[]) =>
-    control("PUT", `/accounts/${accountId}/members`, { members }),
-  addMembers: (accountId: string, members: RawMember[]) =>
-    control("POST", `/accounts/${accountId}/members`, { members }),
-  patchMember: (accountId: string, memberId: string, patch: RawMember) =>
-    control("PATCH", `/accounts/${accountId}/members/${memberId}`, patch),
-  deleteMember: (accountId: string, memberId: string) =>
-    control("DELETE", `/accounts/${accountId}/members/${memberId}`),
+  replaceMembers: (accountId: string, members: RawMember[], actor?: string) =>
+    control("PUT", `/accounts/${accountId}/members${as(actor)}`, { members }),
+  addMembers: (accountId: string, members: RawMember[], actor?: string) =>
+    control("POST", `/accounts/${accountId}/members${as(actor)}`, { members }),
+  patchMember: (accountId: string, memberId: string, patch: RawMember, actor?: string) =>
+    control("PATCH", `/accounts/${accountId}/members/${memberId}${as(actor)}`, patch),
+  deleteMember: (accountId: string, memberId: string, actor?: string) =>
+    control("DELETE", `/accounts/${accountId}/members/${memberId}${as(actor)}`),
+  /** The account's audit log as the simulator recorded it. */
+  audit: (accountId: string) =>
+    control<{ entries: Record<string, any>[] }>("GET", `/accounts/${accountId}/audit`).then((r) => r.entries),
+  /** An audit entry about something else than members. */
+  unrelatedAuditEntry: (accountId: string) => control("POST", `/accounts/${accountId}/audit/unrelated`),
   createToken: (body: {
     value?: string;
     kind: "user" | "account";
     accountIds: string[];
     status?: "active" | "disabled" | "expired";
     expiresOn?: string | null;
-    permissions?: { accountSettingsRead?: boolean };
+    permissions?: { accountSettingsRead?: boolean; auditLogs?: boolean; apiTokensRead?: boolean; ssoRead?: boolean };
     accountsList?: "repeat" | "reject";
+    name?: string;
+    lastUsedOn?: string | null;
+    policies?: object[];
     rateLimit?: { limit: number; windowSeconds: number };
     /** A client IP filter that refuses the connector: 403 / 9109 on every route but verify. */
     ipRestricted?: boolean;

@@ -59,8 +59,15 @@ describe("first sync", () => {
       status: "succeeded",
       counts: { seen: 120, added: 120, updated: 0, removed: 0, unchanged: 0 },
     });
-    // 3 member pages + the token verify at connect is not part of the run; the account read is.
-    expect(run.apiRequests).toBe(4);
+    // 3 member pages + the account read (the token verify at connect is not part of the run),
+    // then one request per optional source: audit log, API tokens, SSO connectors.
+    expect(run.sources).toMatchObject({
+      members: { requests: 4, state: "ok" },
+      auditLog: { requests: 1, state: "ok" },
+      apiTokens: { requests: 1, state: "ok" },
+      sso: { requests: 1, state: "ok" },
+    });
+    expect(run.apiRequests).toBe(7);
     const rows = await storedAccounts(integration.id);
     expect(rows).toHaveLength(120);
     const invite = rows.find((r) => r.id === pendingInvite(1000).id)!;
@@ -141,7 +148,7 @@ describe("re-sync", () => {
       `/v1/integrations/${integration.id}/events?since=${encodeURIComponent(run.startedAt)}`,
     );
     expect(feed.status).toBe(200);
-    const byAccount = new Map(feed.body.data.map((e: any) => [e.accountId, e]));
+    const byAccount = new Map(feed.body.data.map((e: any) => [e.userAccountId, e]));
     expect(byAccount.get(id(1))).toMatchObject({
       type: "account.updated",
       email: "renamed1@example.com",
@@ -375,8 +382,9 @@ describe("rate limits", () => {
     );
     const run = await syncNow(integration.id);
     expect(run).toMatchObject({ status: "succeeded", counts: { seen: 120, unchanged: 120 } });
-    // 3 pages + 2 refused tries + the account read
-    expect(run.apiRequests).toBe(6);
+    // 3 pages + 2 refused tries + the account read, then the three optional sources
+    expect(run.sources.members.requests).toBe(6);
+    expect(run.apiRequests).toBe(9);
   });
 });
 

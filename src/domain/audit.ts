@@ -1,0 +1,88 @@
+/**
+ * Who made a membership change, from the account's audit log (docs/sources.md#audit-log). Pure:
+ * an audit entry in, a recognised membership change (or nothing) out.
+ */
+
+/** The person or system behind a change, as events serve it. */
+export interface Actor {
+  email: string | null;
+  /** user, account, system or cloudflare_admin, as Cloudflare says. */
+  type: string | null;
+  /** dash, api_token, api_key, oauth… */
+  context: string | null;
+  tokenName: string | null;
+  ip: string | null;
+}
+
+/** A membership change the audit log recorded, reduced to what matching needs. */
+export interface MembershipChange {
+  auditLogId: string;
+  /** Membership id the change was made to. */
+  memberId: string;
+  /** Which event types it explains. */
+  kind: "added" | "removed" | "updated";
+  time: string;
+  actor: Actor;
+}
+
+/** The event types each kind of audit entry explains. */
+export const EVENT_TYPES_OF: Record<MembershipChange["kind"], string[]> = {
+  added: ["account.added", "account.restored"],
+  removed: ["account.removed"],
+  updated: ["account.updated"],
+};
+
+interface EntryShape {
+  id: string;
+  action?: { time: string; type?: string | null; result?: string | null } | null;
+  actor?: {
+    email?: string | null;
+    type?: string | null;
+    context?: string | null;
+    token_name?: string | null;
+    ip_address?: string | null;
+  } | null;
+  raw?: { method?: string | null; uri?: string | null } | null;
+  resource?: { id?: string | null; product?: string | null; type?: string | null } | null;
+}
+
+const MEMBER_ID = /^[0-9a-f]{32}$/i;
+
+/**
+ * The membership change an entry records, or null for entries about anything else. A membership
+ * request is one to /accounts/{account}/members[/{membership id}] of this account; the id comes
+ * from the path, else from the entry's resource id.
+ */
+export function membershipChange(entry: EntryShape, accountId: string): MembershipChange | null {
+  const path = (entry.raw?.uri ?? "").split("?")[0]!.replace(/^\/client\/v4/, "");
+  const match = /^\/accounts\/([^/]+)\/members(?:\/([^/]+))?\/?$/.exec(path);
+  if (!match || match[1] !== accountId || !entry.action?.time) return null;
+  // Refused requests are logged too; they changed nothing.
+  if (entry.action.result && entry.action.result.toLowerCase() !== "success") return null;
+  const memberId = match[2] ?? entry.resource?.id ?? null;
+  if (!memberId || !MEMBER_ID.test(memberId)) return null;
+  const kind = kindOf(entry.action.type ?? null, entry.raw?.method ?? null);
+  if (!kind) return null;
+  return {
+    auditLogId: entry.id,
+    memberId: memberId.toLowerCase(),
+    kind,
+    time: entry.action.time,
+    actor: {
+      email: entry.actor?.email ?? null,
+      type: entry.actor?.type ?? null,
+      context: entry.actor?.context ?? null,
+      tokenName: entry.actor?.token_name ?? null,
+      ip: entry.actor?.ip_address ?? null,
+    },
+  };
+}
+
+function kindOf(actionType: string | null, method: string | null): MembershipChange["kind"] | null {
+  const type = actionType?.toLowerCase();
+  const verb = method?.toUpperCase();
+  if (type === "create" || (!type && verb === "POST")) return "added";
+  if (type === "delete" || (!type && verb === "DELETE")) return "removed";
+  if (type === "update" || (!type && (verb === "PUT" || verb === "PATCH"))) return "updated";
+  return null;
+}
