@@ -7,7 +7,7 @@ import type { Hono } from "hono";
 import { FAILURES, type Outcome, ok } from "./envelope";
 import type { RawMember } from "./members";
 import { randomHexId } from "./random";
-import { type Account, type AuditEntry, effectiveStatus, type SimulatorState, type Token } from "./state";
+import { type Account, effectiveStatus, type SimulatorState, type Token } from "./state";
 
 /** Audit entries per page: default and maximum of the endpoint (its API reference). */
 const AUDIT_LIMIT = { default: 100, max: 1000 } as const;

@@ -63,7 +63,12 @@ export const sim = {
     accountIds: string[];
     status?: "active" | "disabled" | "expired";
     expiresOn?: string | null;
-    permissions?: { accountSettingsRead?: boolean; auditLogs?: boolean; apiTokensRead?: boolean; ssoRead?: boolean };
+    permissions?: {
+      accountSettingsRead?: boolean;
+      auditLogs?: boolean;
+      apiTokensRead?: boolean;
+      ssoRead?: boolean;
+    };
     accountsList?: "repeat" | "reject";
     name?: string;
     lastUsedOn?: string | null;
