@@ -62,12 +62,15 @@ export function membershipChange(entry: EntryShape, accountId: string): Membersh
   const memberId = match[2] ?? entry.resource?.id ?? null;
   if (!memberId || !MEMBER_ID.test(memberId)) return null;
   const kind = kindOf(entry.action.type ?? null, entry.raw?.method ?? null);
-  if (!kind) return null;
+  // Stored times are compared as text: Cloudflare's (with or without fractions, any offset)
+  // become the connector's one ISO form first.
+  const time = Date.parse(entry.action.time);
+  if (!kind || !Number.isFinite(time)) return null;
   return {
     auditLogId: entry.id,
     memberId: memberId.toLowerCase(),
     kind,
-    time: entry.action.time,
+    time: new Date(time).toISOString(),
     actor: {
       email: entry.actor?.email ?? null,
       type: entry.actor?.type ?? null,
