@@ -89,3 +89,41 @@ function kindOf(actionType: string | null, method: string | null): MembershipCha
   if (type === "update" || (!type && (verb === "PUT" || verb === "PATCH"))) return "updated";
   return null;
 }
+
+/** A new event of this sync, with the actor an audit entry names, when one does. */
+export interface Attributable {
+  type: string;
+  subjectId: string;
+  actor?: Actor;
+  auditLogId?: string;
+}
+
+/**
+ * Names the actors of this sync's own events in memory, so the insert carries them and no later
+ * UPDATE is needed. Only changes made after the previous successful sync qualify: no earlier event
+ * can be theirs, and no earlier read can have attached them. Returns the changes left for the
+ * stored events (attached by SQL: late entries, overlapping reads).
+ */
+export function assignActors<E extends Attributable>(
+  events: E[],
+  changes: readonly MembershipChange[],
+  previousSuccessAt: string | null,
+): MembershipChange[] {
+  const left: MembershipChange[] = [];
+  for (const change of changes) {
+    const fresh = previousSuccessAt === null || change.time > previousSuccessAt;
+    const event = fresh
+      ? events.find(
+          (e) =>
+            e.actor === undefined &&
+            e.subjectId === change.memberId &&
+            EVENT_TYPES_OF[change.kind].includes(e.type),
+        )
+      : undefined;
+    if (event) {
+      event.actor = change.actor;
+      event.auditLogId = change.auditLogId;
+    } else left.push(change);
+  }
+  return left;
+}

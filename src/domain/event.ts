@@ -49,6 +49,9 @@ export interface NewEvent {
   /** Member email or token name. */
   label: string | null;
   changes?: Record<string, { from: unknown; to: unknown }>;
+  /** Known when the audit log named the actor before the event was written. */
+  actor?: Actor;
+  auditLogId?: string;
 }
 
 const event = (

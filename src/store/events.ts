@@ -79,9 +79,10 @@ export function insertEventStatements(
   return chunks(rows, ROWS_PER_STATEMENT).map((chunk, index) =>
     db
       .prepare(
-        `INSERT INTO events (integration_id, occurred_at, ordinal, id, type, account_id, email, changes, sync_id)
+        `INSERT INTO events (integration_id, occurred_at, ordinal, id, type, account_id, email, changes, sync_id,
+                             actor, audit_log_id)
          SELECT ?1, ?3, ?4 + j.key, j.value ->> 'id', j.value ->> 'type', j.value ->> 'subjectId',
-                j.value ->> 'label', j.value -> 'changes', ?2
+                j.value ->> 'label', j.value -> 'changes', ?2, j.value -> 'actor', j.value ->> 'auditLogId'
            FROM json_each(?5) AS j`,
       )
       .bind(w.integrationId, w.runId, w.occurredAt, index * ROWS_PER_STATEMENT, JSON.stringify(chunk)),

@@ -4,7 +4,7 @@
  * the integration. The run's statement comes first, so a lost lease aborts everything after it.
  */
 import type { TokenDiff } from "../domain/api-token-diff";
-import type { MembershipChange } from "../domain/audit";
+import { assignActors, type MembershipChange } from "../domain/audit";
 import type { MemberDiff } from "../domain/diff";
 import { eventsFromDiff, eventsFromTokenDiff } from "../domain/event";
 import { apiTokenWriteStatements } from "./api-tokens";
@@ -44,6 +44,7 @@ export interface SyncWrite {
 
 export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedStatement[] {
   const { diff, sources } = w;
+  const invitations = invitationsOf(w);
   return [
     finishRunStatement(db, {
       runId: w.runId,
@@ -60,7 +61,7 @@ export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedSta
       apiRequests: w.apiRequests,
       sources: sources.stats,
     }),
-    ...memberStatements(db, w),
+    ...memberStatements(db, w, invitations),
     ...(sources.tokenDiff
       ? apiTokenWriteStatements(
           db,
@@ -68,7 +69,7 @@ export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedSta
           sources.tokenDiff,
         )
       : []),
-    ...eventStatements(db, w),
+    ...eventStatements(db, w, invitations),
     recordSyncSuccessStatement(db, {
       integrationId: w.integrationId,
       finishedAt: w.finishedAt,
@@ -81,14 +82,32 @@ export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedSta
   ];
 }
 
-/** New, changed, reformatted and removed members. */
-function memberStatements(db: D1Database, w: SyncWrite): D1PreparedStatement[] {
+/** Invitations found in this read, by membership id (the first one found for a member). */
+function invitationsOf(w: SyncWrite): Map<string, { time: string; by: string | null }> {
+  const invitations = new Map<string, { time: string; by: string | null }>();
+  for (const c of w.sources.audit?.changes ?? []) {
+    if (c.kind === "added" && !invitations.has(c.memberId)) {
+      invitations.set(c.memberId, { time: c.time, by: c.actor.email });
+    }
+  }
+  return invitations;
+}
+
+/** New, changed, reformatted and removed members; a new member's row carries its invitation. */
+function memberStatements(
+  db: D1Database,
+  w: SyncWrite,
+  invitations: ReadonlyMap<string, { time: string; by: string | null }>,
+): D1PreparedStatement[] {
   const { diff } = w;
   return [
-    ...upsertStatements(db, w.integrationId, w.finishedAt, [
-      ...diff.added,
-      ...diff.restored.map((r) => r.member),
-    ]),
+    ...upsertStatements(
+      db,
+      w.integrationId,
+      w.finishedAt,
+      [...diff.added, ...diff.restored.map((r) => r.member)],
+      invitations,
+    ),
     ...updateStatements(db, w.integrationId, [
       ...diff.updated,
       ...diff.reformatted.map((member) => ({ member, changes: null })),
@@ -101,18 +120,30 @@ function memberStatements(db: D1Database, w: SyncWrite): D1PreparedStatement[] {
   ];
 }
 
-/** This sync's events, then what the audit log says about them and about invitations. */
-function eventStatements(db: D1Database, w: SyncWrite): D1PreparedStatement[] {
+/**
+ * This sync's events, with the actors the audit log already names; then the actors of earlier
+ * events (entries that arrived late) and when invitations were made.
+ */
+function eventStatements(
+  db: D1Database,
+  w: SyncWrite,
+  invitations: ReadonlyMap<string, { time: string; by: string | null }>,
+): D1PreparedStatement[] {
   const { sources } = w;
+  const events = [
+    ...eventsFromDiff(w.diff),
+    ...(sources.tokenDiff ? eventsFromTokenDiff(sources.tokenDiff) : []),
+  ];
   const changes = sources.audit?.changes ?? [];
+  const late = assignActors(events, changes, w.previousSuccessAt);
+  const insertedNow = new Set([...w.diff.added, ...w.diff.restored.map((r) => r.member)].map((m) => m.id));
   return [
     ...insertEventStatements(
       db,
       { integrationId: w.integrationId, runId: w.runId, occurredAt: w.finishedAt },
-      [...eventsFromDiff(w.diff), ...(sources.tokenDiff ? eventsFromTokenDiff(sources.tokenDiff) : [])],
+      events,
     ),
-    // After the inserts: an audit entry may explain an event this very batch writes.
-    ...attachActorStatements(db, w.integrationId, changes),
+    ...attachActorStatements(db, w.integrationId, late),
     ...invitationStatements(
       db,
       w.integrationId,

@@ -36,16 +36,22 @@ export function upsertStatements(
   integrationId: string,
   seenAt: string,
   members: readonly Member[],
+  invitations: ReadonlyMap<string, { time: string; by: string | null }> = new Map(),
 ): D1PreparedStatement[] {
-  return chunks(members.map(toRow), ROWS_PER_STATEMENT).map((chunk) =>
+  const rows = members.map((m) => {
+    const invited = invitations.get(m.id);
+    return { ...toRow(m), invitedAt: invited?.time ?? null, invitedBy: invited?.by ?? null };
+  });
+  return chunks(rows, ROWS_PER_STATEMENT).map((chunk) =>
     db
       .prepare(
         `INSERT INTO user_accounts (integration_id, id, user_id, email, first_name, last_name, status, roles,
            policies, two_factor_enabled, api_access_enabled, access_names, shape, first_seen_at, last_seen_at,
-           removed_at)
+           removed_at, invited_at, invited_by)
          SELECT ?1, j.value ->> 'id', j.value ->> 'userId', j.value ->> 'email', j.value ->> 'firstName',
                 j.value ->> 'lastName', j.value ->> 'status', j.value -> 'roles', j.value -> 'policies',
-                j.value ->> 'twoFactor', j.value ->> 'apiAccess', j.value ->> 'accessNames', ?4, ?2, ?2, NULL
+                j.value ->> 'twoFactor', j.value ->> 'apiAccess', j.value ->> 'accessNames', ?4, ?2, ?2, NULL,
+                j.value ->> 'invitedAt', j.value ->> 'invitedBy'
            FROM json_each(?3) AS j
           WHERE true -- SQLite needs a WHERE here, or it reads ON CONFLICT as a join's ON
          ON CONFLICT (integration_id, id) DO UPDATE SET
@@ -53,7 +59,9 @@ export function upsertStatements(
            last_name = excluded.last_name, status = excluded.status, roles = excluded.roles,
            policies = excluded.policies, two_factor_enabled = excluded.two_factor_enabled,
            api_access_enabled = excluded.api_access_enabled, access_names = excluded.access_names,
-           shape = excluded.shape, last_seen_at = excluded.last_seen_at, removed_at = NULL`,
+           shape = excluded.shape, last_seen_at = excluded.last_seen_at, removed_at = NULL,
+           invited_at = COALESCE(user_accounts.invited_at, excluded.invited_at),
+           invited_by = CASE WHEN user_accounts.invited_at IS NULL THEN excluded.invited_by ELSE user_accounts.invited_by END`,
       )
       .bind(integrationId, seenAt, JSON.stringify(chunk), MEMBER_SHAPE),
   );
