@@ -3,12 +3,12 @@
 // and by the offline demo (simulator/serve.ts).
 
 import { Hono } from "hono";
-import { cloudflareRoutes } from "./cloudflare-routes";
-import { controlRoutes } from "./control-routes";
-import { FAILURES, jsonResponse, toResponse } from "./envelope";
-import { NetworkReset } from "./faults";
-import { seedDemo } from "./seed";
-import { SimulatorState } from "./state";
+import { cloudflareRoutes } from "./cloudflare-routes.ts";
+import { controlRoutes } from "./control-routes.ts";
+import { FAILURES, jsonResponse, toResponse } from "./envelope.ts";
+import { NetworkReset } from "./faults.ts";
+import { seedDemo } from "./seed.ts";
+import { SimulatorState } from "./state.ts";
 
 export interface SimulatorOptions {
   /** Delay before every Cloudflare-route answer; changeable later with `POST /__sim/config`. */

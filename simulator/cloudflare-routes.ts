@@ -14,10 +14,10 @@ import {
   ok,
   type ResultInfo,
   toResponse,
-} from "./envelope";
-import { type Fault, NetworkReset } from "./faults";
-import type { RawMember } from "./members";
-import { rateLimitHeaders } from "./rate-limit";
+} from "./envelope.ts";
+import { type Fault, NetworkReset } from "./faults.ts";
+import type { RawMember } from "./members.ts";
+import { rateLimitHeaders } from "./rate-limit.ts";
 import {
   type Account,
   DEFAULT_RATE_LIMIT,
@@ -26,7 +26,7 @@ import {
   type RouteKind,
   type SimulatorState,
   type Token,
-} from "./state";
+} from "./state.ts";
 
 type Vars = { fault?: string };
 type Ctx = Context<{ Variables: Vars }>;

@@ -2,9 +2,9 @@
 // Env: SIM_PORT (default 8788), SIM_LATENCY_MS (default 0). Listens on 127.0.0.1 only.
 
 import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
-import { createSimulator } from "./app";
-import { NetworkReset } from "./faults";
-import { DEMO } from "./seed";
+import { createSimulator } from "./app.ts";
+import { NetworkReset } from "./faults.ts";
+import { DEMO } from "./seed.ts";
 
 const DEFAULT_PORT = 8788;
 

@@ -2,11 +2,11 @@
 // request log and global config. Everything here is per instance; tests sharing the instance
 // isolate themselves by using their own random account ids and token values.
 
-import { DEFAULT_CLIENT_IP, type ForbiddenCode } from "./envelope";
-import { FaultStore } from "./faults";
-import type { RawMember } from "./members";
-import { randomAlphanumeric, randomHexId } from "./random";
-import { RateLimiter } from "./rate-limit";
+import { DEFAULT_CLIENT_IP, type ForbiddenCode } from "./envelope.ts";
+import { FaultStore } from "./faults.ts";
+import type { RawMember } from "./members.ts";
+import { randomAlphanumeric, randomHexId } from "./random.ts";
+import { RateLimiter } from "./rate-limit.ts";
 
 export type AccountType = "standard" | "enterprise";
 export type TokenKind = "user" | "account";

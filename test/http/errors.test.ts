@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { api, callWorker, READER } from "../support/api";
 import { TEST_SECRETS } from "../support/constants";
 import { expectError } from "../support/errors";
+import { expectLogged } from "../support/logs";
 import { KEY_K1, KEY_K2, secretValues } from "../support/secrets";
 import { setupAccount, sim } from "../support/simulator";
 import { connect, waitForRun } from "../support/sync";
@@ -250,6 +251,10 @@ describe("500 internal", () => {
     expect(response.text).not.toContain("cfut_leakme");
     expect(response.text).not.toMatch(/at .*\.ts:\d+/);
     expect(response.text).not.toContain("D1_ERROR");
+    // The log line says what happened, with the secret-looking value redacted.
+    const [line] = expectLogged("error", "unhandled_error", { path: "/v1/integrations" });
+    expect(line!.error).toContain("D1_ERROR");
+    expect(line!.error).not.toContain("cfut_leakme");
   });
 });
 
