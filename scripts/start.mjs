@@ -12,7 +12,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PORT = Number(process.env.PORT ?? 8787);
 const SIM_PORT = Number(process.env.SIM_PORT ?? 8788);
 const SIM_LATENCY_MS = process.env.SIM_LATENCY_MS ?? "0";
-const DEMO_ADMIN_TOKEN = "demo-admin-token-0000";
+const DEMO_ADMIN_TOKEN = "demo-admin-token-0000000000000000";
+/** The demo admin token before admin tokens had to be at least 32 characters. */
+const OLD_DEMO_ADMIN_TOKEN = "demo-admin-token-0000";
 const DEMO_READ_TOKEN = "demo-read-token-00000";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" };
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -32,6 +34,14 @@ if (!existsSync(devVars)) {
     ].join("\n"),
   );
   console.log("Wrote .dev.vars with demo secrets.");
+} else {
+  // A .dev.vars written by an older demo holds a 21-character admin token, now refused.
+  const text = readFileSync(devVars, "utf8");
+  const old = new RegExp(`^API_TOKEN=${OLD_DEMO_ADMIN_TOKEN}$`, "m");
+  if (old.test(text)) {
+    writeFileSync(devVars, text.replace(old, `API_TOKEN=${DEMO_ADMIN_TOKEN}`));
+    console.log(`Updated the demo admin token in .dev.vars to ${DEMO_ADMIN_TOKEN} (at least 32 characters).`);
+  }
 }
 const adminToken = /^API_TOKEN=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1] ?? "(see .dev.vars)";
 

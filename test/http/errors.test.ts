@@ -285,6 +285,22 @@ describe("503 not_configured", () => {
     }
   });
 
+  it("refuses an admin token shorter than 32 characters, saying how to make one, without echoing it", async () => {
+    for (const value of ["sixteen-chars-00", "a-31-character-admin-token-0000"]) {
+      const response = await callWorker({ API_TOKEN: value }, "GET", "/v1/integrations", { token: value });
+      const error = expectError(response, 503, "not_configured");
+      expect(error.message).toContain("API_TOKEN must be at least 32 characters");
+      expect(error.message).toContain("openssl rand -hex 32");
+      expect(response.text).not.toContain(value);
+    }
+    const thirtyTwo = "a-32-character-admin-token-00000";
+    expect(thirtyTwo).toHaveLength(32);
+    const accepted = await callWorker({ API_TOKEN: thirtyTwo }, "GET", "/v1/integrations", {
+      token: thirtyTwo,
+    });
+    expect(accepted.status).toBe(200);
+  });
+
   it("names both settings when both are missing", async () => {
     const response = await callWorker(
       { API_TOKEN: undefined, ENCRYPTION_KEYS: undefined },

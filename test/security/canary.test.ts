@@ -9,7 +9,7 @@ import { callWorker, seenBodies } from "../support/api";
 import { setupAccount, sim } from "../support/simulator";
 import { capturingQueue, runQueueMessage } from "../support/sync";
 
-const ADMIN = "CANARY-admin-token-5f0c2e9a";
+const ADMIN = "CANARY-admin-token-5f0c2e9a41d7b3c8";
 const READ = "CANARY-read-token-8d41b7c3";
 const KEY_OLD = "E0nY8cGv1n7m4e2G0cZb0m9k4W2QYhXh3h0p6WcK7Zs=";
 const KEY_NEW = "x5d0l3J9b2s6W0w8V1q4N7m2K5h8G1f4D7c0A3z6Y9s=";
