@@ -275,12 +275,12 @@ async function respond(
     const date = new Date().toISOString().slice(0, 10);
     return csvResponse(c.env.DB, filters, `cloudflare-accounts-${slug(await fileLabel())}-${date}.csv`);
   }
-  const secret = c.get("config").adminToken;
+  const keyring = c.get("config").keyring;
   const scope = JSON.stringify(["accounts", filters]);
-  const after = await readCursor(secret, scope, query.cursor, isAccountPosition);
+  const after = await readCursor(keyring, scope, query.cursor, isAccountPosition);
   const page = await listUserAccounts(c.env.DB, filters, after, query.limit ?? DEFAULT_LIMIT);
   if (page.accounts.length === 0) await ensureExists();
-  return c.json({ data: page.accounts, nextCursor: await nextCursor(secret, scope, page) }, 200);
+  return c.json({ data: page.accounts, nextCursor: await nextCursor(keyring, scope, page) }, 200);
 }
 
 const isAccountPosition = (p: unknown[]): p is AccountPosition =>

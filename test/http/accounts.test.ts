@@ -1,7 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { api, walkPages } from "../support/api";
+import { decodeBase64, decodeBase64Url } from "../../src/lib/base64";
+import { decodeCursor } from "../../src/lib/cursor";
+import { CURSOR_KEY_INFO, CURSOR_KEY_SALT } from "../../src/vault/keyring";
+import { api, callWorker, walkPages } from "../support/api";
+import { TEST_SECRETS } from "../support/constants";
 import { expectError } from "../support/errors";
+import { KEY_K1 } from "../support/secrets";
 import { rawMember, setupAccount, sim, uniqueName } from "../support/simulator";
 import { connectAndSync, syncNow } from "../support/sync";
 
@@ -231,6 +236,76 @@ describe("listing user accounts", () => {
     expect(all).toHaveLength(sum);
     const only = (await walkPages(`/v1/accounts?integrationId=${second.integration.id}`, 500)).rows;
     expect(only).toHaveLength(40);
+  });
+});
+
+describe("cursors", () => {
+  const page1 = () => api("GET", `/v1/integrations/${integrationId}/accounts?limit=5`);
+  const page2 = (cursor: string) =>
+    `/v1/integrations/${integrationId}/accounts?limit=5&cursor=${encodeURIComponent(cursor)}`;
+
+  it("reveal nothing about API_TOKEN: sealed with a key derived from ENCRYPTION_KEYS, opened under any admin token", async () => {
+    const first = await page1();
+    const cursor: string = first.body.nextCursor;
+    // The key that opens it comes from the primary keyring key through HKDF, nothing else.
+    const [primary] = TEST_SECRETS.ENCRYPTION_KEYS.split(",");
+    const keyBytes = decodeBase64(primary!.slice(primary!.indexOf(":") + 1))!;
+    const base = await crypto.subtle.importKey("raw", keyBytes, "HKDF", false, ["deriveKey"]);
+    const derived = await crypto.subtle.deriveKey(
+      {
+        name: "HKDF",
+        hash: "SHA-256",
+        salt: new TextEncoder().encode(CURSOR_KEY_SALT),
+        info: new TextEncoder().encode(CURSOR_KEY_INFO),
+      },
+      base,
+      { name: "AES-GCM", length: 256 },
+      false,
+      ["decrypt", "encrypt"],
+    );
+    const last = first.body.data.at(-1);
+    const scope = JSON.stringify([
+      "accounts",
+      { integrationId, status: null, twoFactor: null, role: null, q: null, includeRemoved: false },
+    ]);
+    expect(await decodeCursor([derived], scope, cursor)).toEqual([last.email, last.id, integrationId]);
+    // Another admin token with the same keyring serves the same next page: API_TOKEN is no input.
+    const otherAdmin = "another-admin-token-0123456789abcdef";
+    const elsewhere = await callWorker({ API_TOKEN: otherAdmin }, "GET", page2(cursor), {
+      token: otherAdmin,
+    });
+    const here = await api("GET", page2(cursor));
+    expect(elsewhere.status, elsewhere.text).toBe(200);
+    expect(elsewhere.body.data).toEqual(here.body.data);
+    // No email, id or name of the page is readable in the cursor.
+    const bytes = String.fromCharCode(...decodeBase64Url(cursor)!);
+    for (const account of first.body.data) {
+      for (const value of [account.email, account.id, account.firstName].filter(Boolean)) {
+        expect(cursor).not.toContain(value);
+        expect(bytes).not.toContain(value);
+      }
+    }
+  });
+
+  it("keep working while their key stays in ENCRYPTION_KEYS and end when it leaves", async () => {
+    const cursor: string = (await page1()).body.nextCursor;
+    const expected = (await api("GET", page2(cursor))).body.data;
+    const newKey = `k3:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
+    const rotated = await callWorker(
+      { ENCRYPTION_KEYS: `${newKey},${TEST_SECRETS.ENCRYPTION_KEYS}` },
+      "GET",
+      page2(cursor),
+    );
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.body.data).toEqual(expected);
+    // A cursor issued after the rotation is sealed with the new key.
+    expect(rotated.body.nextCursor).not.toBeNull();
+    const after = await callWorker({ ENCRYPTION_KEYS: newKey }, "GET", page2(rotated.body.nextCursor));
+    expect(after.status, after.text).toBe(200);
+    for (const keys of [newKey, KEY_K1]) {
+      const ended = await callWorker({ ENCRYPTION_KEYS: keys }, "GET", page2(cursor));
+      expect(expectError(ended, 400, "validation_failed").details.map((d) => d.path)).toEqual(["cursor"]);
+    }
   });
 });
 
