@@ -36,6 +36,15 @@ const special = [
       last_name: "-2+3",
     },
   }),
+  rawMember(900004, {
+    email: "special.split.x9@example.org",
+    user: {
+      id: "u900004",
+      email: "special.split.x9@example.org",
+      first_name: "x;=1+2;",
+      last_name: "|calc\u001b[2J\u0000",
+    },
+  }),
   rawMember(900003, {
     email: "percent_100%@example.com",
     user: {
@@ -328,6 +337,11 @@ describe("CSV export", () => {
     const formula = lines.find((l) => l.includes("special.formula.x9@example.org"))!;
     expect(formula).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")",'-2+3,`);
     expect(formula).not.toMatch(/,=|,"=/);
+    // A cell a `;`-splitting spreadsheet would cut in two, DDE and terminal escapes.
+    const split = lines.find((l) => l.includes("special.split.x9@example.org"))!;
+    expect(split).toContain(",x;'=1+2;,'|calc[2J,");
+    expect(r.text).not.toContain("\u0000");
+    expect(r.text).not.toContain("\u001b");
   });
 
   it("honours Accept: text/csv and the filters", async () => {
