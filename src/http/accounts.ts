@@ -251,7 +251,6 @@ function csvResponse(db: D1Database, filters: AccountFilters, fileName: string):
     headers: {
       "Content-Type": "text/csv; charset=utf-8",
       "Content-Disposition": `attachment; filename="${fileName}"`,
-      "Cache-Control": "no-store",
     },
   });
 }
