@@ -18,6 +18,7 @@ import type { Config } from "../config";
 import type { MemberDiff } from "../domain/diff";
 import { type Failure, failure } from "../lib/errors";
 import { log } from "../lib/log";
+import { redactSecrets } from "../lib/redact";
 import { err, ok, type Result } from "../lib/result";
 import { nowIso } from "../lib/time";
 import { getIntegrationRow, type IntegrationRow } from "../store/integrations";
@@ -94,6 +95,8 @@ interface HeldLease {
 class LeasedRun {
   private apiRequests = 0;
   private pages = 0;
+  /** The decrypted token, once read: cut out of any failure message before it is stored. */
+  private secrets: string[] = [];
 
   constructor(
     private readonly deps: RunDeps,
@@ -137,6 +140,7 @@ class LeasedRun {
         ),
       );
     }
+    this.secrets = [token.value];
     return ok(
       new CloudflareClient({
         baseUrl: this.deps.config.cloudflareApiBaseUrl,
@@ -224,7 +228,8 @@ class LeasedRun {
     await failRun(this.deps.db, this.lease.token, {
       runId: this.message.runId,
       integrationId: this.message.integrationId,
-      failure: f,
+      // The client already redacts what Cloudflare says; this is the last check before D1.
+      failure: { code: f.code, message: redactSecrets(f.message, this.secrets) },
       finishedAt: nowIso(),
       apiRequests: this.apiRequests,
       pages: this.pages,
