@@ -10,7 +10,8 @@ export type EventType = "account.added" | "account.updated" | "account.removed" 
 export interface ChangeEvent {
   id: string;
   type: EventType;
-  accountId: string;
+  /** The user account's `id` (Cloudflare's membership id), not the Cloudflare account id. */
+  userAccountId: string;
   email: string | null;
   changes: Record<string, { from: unknown; to: unknown }> | null;
   syncId: string;
@@ -21,7 +22,7 @@ export interface ChangeEvent {
 export interface NewEvent {
   id: string;
   type: EventType;
-  accountId: string;
+  userAccountId: string;
   email: string | null;
   changes?: Changes;
 }
@@ -30,13 +31,13 @@ export interface NewEvent {
 export function eventsFromDiff(diff: MemberDiff): NewEvent[] {
   const event = (
     type: EventType,
-    accountId: string,
+    userAccountId: string,
     email: string | null,
     changes?: Changes | null,
   ): NewEvent => ({
     id: crypto.randomUUID(),
     type,
-    accountId,
+    userAccountId,
     email,
     ...(changes ? { changes } : {}),
   });

@@ -12,7 +12,9 @@ const EventSchema = z
   .object({
     id: z.string(),
     type: z.enum(["account.added", "account.updated", "account.removed", "account.restored"]),
-    accountId: z.string(),
+    userAccountId: z.string().openapi({
+      description: "The user account's `id` (Cloudflare's membership id), not a Cloudflare account id",
+    }),
     email: z.string().nullable().openapi({ description: "null when Cloudflare gives the member no email" }),
     changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })).nullable(),
     syncId: z.string(),
@@ -22,7 +24,7 @@ const EventSchema = z
     example: {
       id: "9a1b2c3d-0000-4000-8000-000000000001",
       type: "account.updated",
-      accountId: "4536bcfad5faccb111b47003c79917fa",
+      userAccountId: "4536bcfad5faccb111b47003c79917fa",
       email: "jane@example.com",
       changes: {
         roles: { from: [{ id: "r1", name: "Analytics" }], to: [{ id: "r2", name: "Administrator" }] },

@@ -42,7 +42,7 @@ export async function listEvents(
     events: page.map((r) => ({
       id: r.id,
       type: r.type,
-      accountId: r.account_id,
+      userAccountId: r.account_id,
       email: emailFromColumn(r.email),
       changes: r.changes ? JSON.parse(r.changes) : null,
       syncId: r.sync_id,
@@ -64,7 +64,7 @@ export function insertEventStatements(
     db
       .prepare(
         `INSERT INTO events (integration_id, occurred_at, ordinal, id, type, account_id, email, changes, sync_id)
-         SELECT ?1, ?3, ?4 + j.key, j.value ->> 'id', j.value ->> 'type', j.value ->> 'accountId',
+         SELECT ?1, ?3, ?4 + j.key, j.value ->> 'id', j.value ->> 'type', j.value ->> 'userAccountId',
                 j.value ->> 'email', j.value -> 'changes', ?2
            FROM json_each(?5) AS j`,
       )

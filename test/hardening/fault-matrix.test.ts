@@ -372,7 +372,7 @@ describe.concurrent("a fault in any step of a sync changes nothing and the next 
     expect(listAfter.map((a) => a.id)).toEqual(listBefore.map((a) => a.id));
     expect(listAfter.filter((a) => a.removedAt !== null).map((a) => a.id)).toEqual([gone.id]);
     const newEvents = (await servedEvents(integration.id)).slice(eventsBefore.length);
-    expect(newEvents.map((e) => [e.type, e.accountId, e.syncId])).toEqual([
+    expect(newEvents.map((e) => [e.type, e.userAccountId, e.syncId])).toEqual([
       ["account.removed", gone.id, healRunId],
     ]);
     const after = (await api("GET", `/v1/integrations/${integration.id}`)).body;

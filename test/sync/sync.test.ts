@@ -141,7 +141,19 @@ describe("re-sync", () => {
       `/v1/integrations/${integration.id}/events?since=${encodeURIComponent(run.startedAt)}`,
     );
     expect(feed.status).toBe(200);
-    const byAccount = new Map(feed.body.data.map((e: any) => [e.accountId, e]));
+    // Each event names its user account as userAccountId; accountId is an integration's Cloudflare account.
+    for (const e of feed.body.data) {
+      expect(Object.keys(e).sort()).toEqual([
+        "changes",
+        "email",
+        "id",
+        "occurredAt",
+        "syncId",
+        "type",
+        "userAccountId",
+      ]);
+    }
+    const byAccount = new Map(feed.body.data.map((e: any) => [e.userAccountId, e]));
     expect(byAccount.get(id(1))).toMatchObject({
       type: "account.updated",
       email: "renamed1@example.com",
