@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: the offline demo (README walkthrough). Writes demo secrets to .dev.vars on first run, applies
-// D1 migrations to the local database, starts the seeded Cloudflare API simulator and
-// `wrangler dev` pointed at it, and stops both on Ctrl-C.
+// D1 migrations to the local database, starts the seeded Cloudflare API simulator (its state kept
+// in .wrangler/state beside the local D1 and KV) and `wrangler dev` pointed at it, and stops both
+// on Ctrl-C.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -17,6 +18,8 @@ const DEMO_ADMIN_TOKEN = "demo-admin-token-0000000000000000";
 const OLD_DEMO_ADMIN_TOKEN = "demo-admin-token-0000";
 const DEMO_READ_TOKEN = "demo-read-token-00000";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" };
+/** The simulator's accounts, members and tokens, beside the local D1 and KV state (same lifetime). */
+const SIM_STATE_FILE = join(root, ".wrangler", "state", "simulator.json");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
 // 1. Secrets for local use: demo bearer tokens and a random encryption key, kept across runs.
@@ -89,7 +92,11 @@ function stop(code = 0) {
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
 
-start("simulator", bin("tsx"), ["simulator/serve.ts"], { SIM_PORT: String(SIM_PORT), SIM_LATENCY_MS });
+start("simulator", bin("tsx"), ["simulator/serve.ts"], {
+  SIM_PORT: String(SIM_PORT),
+  SIM_LATENCY_MS,
+  SIM_STATE_FILE,
+});
 start("worker", bin("wrangler"), [
   "dev",
   "--port",
@@ -125,6 +132,7 @@ Cloudflare connector demo is running.
   Docs       ${base}/docs
   Simulator  http://127.0.0.1:${SIM_PORT}/client/v4 (demo organizations and tokens listed above)
   Cron       curl "${base}/__scheduled?cron=*/15+*+*+*+*"
-Follow the walkthrough in README.md. Ctrl-C stops everything.
+Follow the walkthrough in README.md. Ctrl-C stops everything; D1, KV and the simulator's changes
+stay in .wrangler/state (delete it to start afresh).
 `);
 })();

@@ -27,6 +27,8 @@ export interface Simulator {
   fetch(request: Request): Promise<Response>;
   /** The Hono app itself: on a `reset` fault its `fetch` rejects with {@link NetworkReset}. */
   app: Hono;
+  /** The simulator's state, for the demo server to save and restore (simulator/serve.ts). */
+  state: SimulatorState;
 }
 
 /**
@@ -72,6 +74,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
 
   return {
     app,
+    state,
     async fetch(request) {
       try {
         return await app.fetch(request);

@@ -103,6 +103,21 @@ export interface RequestRecord {
   fault?: string;
 }
 
+/** An account as saved to disk: everything but the sorted-view cache. */
+export type PersistedAccount = Omit<Account, "version" | "sortedViews">;
+
+/**
+ * What the offline demo keeps across restarts (simulator/serve.ts): the accounts with their
+ * members and the tokens. Faults, the request log and rate-limit windows start afresh.
+ */
+export interface PersistedState {
+  version: typeof PERSISTED_VERSION;
+  accounts: PersistedAccount[];
+  tokens: Token[];
+}
+
+export const PERSISTED_VERSION = 1;
+
 /** Cloudflare's documented default: 1200 requests per 5 minutes per token ("API rate limits" in the docs). */
 export const DEFAULT_RATE_LIMIT: RateLimitPolicy = { limit: 1200, windowSeconds: 300 };
 
@@ -194,6 +209,33 @@ export class SimulatorState {
   touch(account: Account): void {
     account.version++;
     account.sortedViews.clear();
+  }
+
+  /** The accounts and tokens as plain JSON data, for saving. */
+  snapshot(): PersistedState {
+    const accounts = [...this.accounts.values()].map(
+      (a): PersistedAccount => ({
+        id: a.id,
+        name: a.name,
+        type: a.type,
+        enforceTwoFactor: a.enforceTwoFactor,
+        createdOn: a.createdOn,
+        members: a.members,
+        servePerPage: a.servePerPage,
+        resultInfo: a.resultInfo,
+        nestedOrder: a.nestedOrder,
+        emptyResult: a.emptyResult,
+      }),
+    );
+    return { version: PERSISTED_VERSION, accounts, tokens: [...this.tokens.values()] };
+  }
+
+  /** Replaces the accounts and tokens with saved ones. */
+  restore(saved: PersistedState): void {
+    this.accounts.clear();
+    this.tokens.clear();
+    for (const a of saved.accounts) this.accounts.set(a.id, { ...a, version: 0, sortedViews: new Map() });
+    for (const t of saved.tokens) this.tokens.set(t.value, t);
   }
 
   record(entry: RequestRecord): void {
