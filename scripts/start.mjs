@@ -17,7 +17,14 @@ const DEMO_ADMIN_TOKEN = "demo-admin-token-0000000000000000";
 /** The demo admin token before admin tokens had to be at least 32 characters. */
 const OLD_DEMO_ADMIN_TOKEN = "demo-admin-token-0000";
 const DEMO_READ_TOKEN = "demo-read-token-00000";
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" };
+// CLOUDFLARE_CF_FETCH_ENABLED=false: the local runtime uses its built-in Request.cf placeholder
+// instead of downloading one from workers.cloudflare.com, which offline prints a stack trace.
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  FORCE_COLOR: "0",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+};
 /** The simulator's accounts, members and tokens, beside the local D1 and KV state (same lifetime). */
 const SIM_STATE_FILE = join(root, ".wrangler", "state", "simulator.json");
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -46,7 +53,9 @@ if (!existsSync(devVars)) {
     console.log(`Updated the demo admin token in .dev.vars to ${DEMO_ADMIN_TOKEN} (at least 32 characters).`);
   }
 }
-const adminToken = /^API_TOKEN=(.*)$/m.exec(readFileSync(devVars, "utf8"))?.[1] ?? "(see .dev.vars)";
+const devVarsText = readFileSync(devVars, "utf8");
+const adminToken = /^API_TOKEN=(.*)$/m.exec(devVarsText)?.[1] ?? "(see .dev.vars)";
+const readToken = /^API_READ_TOKENS=([^,\n]*)/m.exec(devVarsText)?.[1] || null;
 
 // 2. Local D1 schema, in the same place `wrangler dev` keeps its state.
 const migrate = spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"], {
@@ -126,9 +135,12 @@ const deadline = Date.now() + 60_000;
     }
     await new Promise((r) => setTimeout(r, 300));
   }
+  const readLine = readToken
+    ? `\n  Read token ${readToken}   (GET only: integrations, accounts, CSV, events, syncs; anything else is 403)`
+    : "";
   console.log(`
 Cloudflare connector demo is running.
-  API        ${base}/v1   (admin token: ${adminToken})
+  API        ${base}/v1   (admin token: ${adminToken}; may do everything)${readLine}
   Docs       ${base}/docs
   Simulator  http://127.0.0.1:${SIM_PORT}/client/v4 (demo organizations and tokens listed above)
   Cron       curl "${base}/__scheduled?cron=*/15+*+*+*+*"
