@@ -389,6 +389,13 @@ describe("rate limits", () => {
     expect(run).toMatchObject({ status: "succeeded", counts: { seen: 120, unchanged: 120 } });
     // 3 pages + 2 refused tries + the account read
     expect(run.apiRequests).toBe(6);
+    // Each retry of page 2 came at least the Retry-After (1 s) after the 429 it answers.
+    const page2 = (await sim.requests({ accountId: account.accountId }))
+      .filter((r) => r.path.endsWith("/members") && /(^|&)page=2(&|$)/.test(r.query))
+      .slice(-3);
+    expect(page2.map((r) => r.status)).toEqual([429, 429, 200]);
+    const gaps = page2.slice(1).map((r, i) => Date.parse(r.at) - Date.parse(page2[i]!.at));
+    for (const gap of gaps) expect(gap, `waited ${gap} ms`).toBeGreaterThanOrEqual(950);
   });
 });
 
