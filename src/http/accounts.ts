@@ -21,7 +21,7 @@ import { invalidField } from "./validation";
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 500;
 /** Rows per D1 query while streaming CSV: large pages, few round trips, bounded memory. */
-const CSV_PAGE = 500;
+export const CSV_PAGE = 500;
 
 const bool = (name: string) =>
   z
