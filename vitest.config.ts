@@ -4,6 +4,11 @@ import { defineConfig } from "vitest/config";
 import { createSimulator } from "./simulator/app.ts";
 import { SIMULATOR_ORIGIN, TEST_SECRETS } from "./test/support/constants.ts";
 
+// Wrangler reads wrangler.jsonc for the test runtime; its info lines ("Using secrets defined in
+// .dev.vars" once per test file after the demo has run) are noise here. Warnings still show, and
+// the secrets tests use are the bindings below, whatever .dev.vars holds.
+process.env.WRANGLER_LOG ??= "warn";
+
 // One simulator for the whole run: every outbound fetch of the Worker (and of test code inside
 // workerd) lands here. Tests isolate themselves by creating their own accounts and tokens.
 const simulator = createSimulator();
