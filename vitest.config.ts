@@ -1,8 +1,13 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { createSimulator } from "./simulator/app";
-import { SIMULATOR_ORIGIN, TEST_SECRETS } from "./test/support/constants";
+import { createSimulator } from "./simulator/app.ts";
+import { SIMULATOR_ORIGIN, TEST_SECRETS } from "./test/support/constants.ts";
+
+// Wrangler reads wrangler.jsonc for the test runtime; its info lines ("Using secrets defined in
+// .dev.vars" once per test file after the demo has run) are noise here. Warnings still show, and
+// the secrets tests use are the bindings below, whatever .dev.vars holds.
+process.env.WRANGLER_LOG ??= "warn";
 
 // One simulator for the whole run: every outbound fetch of the Worker (and of test code inside
 // workerd) lands here. Tests isolate themselves by creating their own accounts and tokens.
@@ -13,6 +18,9 @@ export default defineConfig(async () => {
   return {
     plugins: [
       cloudflareTest({
+        // workerd's own log of the simulator's dropped connections (the `reset` fault) is noise:
+        // a test that fails still says why through vitest.
+        verbose: false,
         wrangler: { configPath: "./wrangler.jsonc" },
         miniflare: {
           bindings: {

@@ -3,12 +3,12 @@
 // and by the offline demo (simulator/serve.ts).
 
 import { Hono } from "hono";
-import { cloudflareRoutes } from "./cloudflare-routes";
-import { controlRoutes } from "./control-routes";
-import { FAILURES, jsonResponse, toResponse } from "./envelope";
-import { NetworkReset } from "./faults";
-import { seedDemo } from "./seed";
-import { SimulatorState } from "./state";
+import { cloudflareRoutes } from "./cloudflare-routes.ts";
+import { controlRoutes } from "./control-routes.ts";
+import { FAILURES, jsonResponse, toResponse } from "./envelope.ts";
+import { NetworkReset } from "./faults.ts";
+import { seedDemo } from "./seed.ts";
+import { SimulatorState } from "./state.ts";
 
 export interface SimulatorOptions {
   /** Delay before every Cloudflare-route answer; changeable later with `POST /__sim/config`. */
@@ -27,6 +27,8 @@ export interface Simulator {
   fetch(request: Request): Promise<Response>;
   /** The Hono app itself: on a `reset` fault its `fetch` rejects with {@link NetworkReset}. */
   app: Hono;
+  /** The simulator's state, for the demo server to save and restore (simulator/serve.ts). */
+  state: SimulatorState;
 }
 
 /**
@@ -72,6 +74,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
 
   return {
     app,
+    state,
     async fetch(request) {
       try {
         return await app.fetch(request);

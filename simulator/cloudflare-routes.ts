@@ -14,11 +14,11 @@ import {
   ok,
   type ResultInfo,
   toResponse,
-} from "./envelope";
-import { type Fault, NetworkReset } from "./faults";
-import type { RawMember } from "./members";
-import { rateLimitHeaders } from "./rate-limit";
-import { sourceRoutes } from "./sources";
+} from "./envelope.ts";
+import { type Fault, NetworkReset } from "./faults.ts";
+import type { RawMember } from "./members.ts";
+import { rateLimitHeaders } from "./rate-limit.ts";
+import { sourceRoutes } from "./sources.ts";
 import {
   type Account,
   DEFAULT_RATE_LIMIT,
@@ -27,7 +27,7 @@ import {
   type RouteKind,
   type SimulatorState,
   type Token,
-} from "./state";
+} from "./state.ts";
 
 type Vars = { fault?: string };
 type Ctx = Context<{ Variables: Vars }>;

@@ -4,18 +4,18 @@
 
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { jsonResponse } from "./envelope";
-import { faultMatchSchema, faultSchema } from "./faults";
-import { generateMembers, type RawMember } from "./members";
-import { randomHexId } from "./random";
+import { jsonResponse } from "./envelope.ts";
+import { faultMatchSchema, faultSchema } from "./faults.ts";
+import { generateMembers, type RawMember } from "./members.ts";
+import { randomHexId } from "./random.ts";
 import {
   DEFAULT_ACTOR,
   recordMemberChange,
   recordReplacement,
   recordUnrelatedChange,
   type SimActor,
-} from "./sources";
-import type { Account, AccountServing, SimulatorState, Token, TokenRestrictions } from "./state";
+} from "./sources.ts";
+import type { Account, AccountServing, SimulatorState, Token, TokenRestrictions } from "./state.ts";
 
 const isoDate = z.iso.datetime({ offset: true });
 const hexId = z.string().regex(/^[0-9a-f]{32}$/, "must be 32 lowercase hex characters");

@@ -4,8 +4,8 @@
 // newest matching rule.
 
 import { z } from "zod";
-import { randomHexId } from "./random";
-import type { RouteKind } from "./state";
+import { randomHexId } from "./random.ts";
+import type { RouteKind } from "./state.ts";
 
 const ROUTE_KINDS = [
   "members",

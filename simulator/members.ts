@@ -5,7 +5,7 @@
 // irregularities a connector must survive: pending invites with null names and no user id, members
 // without `roles` or without `policies`, a missing 2FA flag, and `api_access_enabled` null or boolean.
 
-import { hash128, hex8, pick, type Rng, seededHexId, sfc32, unit } from "./random";
+import { hash128, hex8, pick, type Rng, seededHexId, sfc32, unit } from "./random.ts";
 
 /** A raw member exactly as the API would return it: every field optional, so kept untyped. */
 export type RawMember = Record<string, unknown>;

@@ -3,7 +3,7 @@
 // `Ratelimit: "default";r=<remaining>;t=<seconds>` and `Ratelimit-Policy: "default";q=<limit>;w=<window>`,
 // plus `Retry-After` on 429.
 
-import type { RateLimitPolicy } from "./state";
+import type { RateLimitPolicy } from "./state.ts";
 
 export interface RateLimitDecision {
   allowed: boolean;

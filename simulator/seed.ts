@@ -2,9 +2,9 @@
 // and a handful of tokens covering the interesting cases. `DEMO` is exported so a start script can
 // print what to paste into the connector.
 
-import { generateMembers, MEMBER_ROLES, type RawMember } from "./members";
-import { recordMemberChange, recordUnrelatedChange } from "./sources";
-import type { SimulatorState } from "./state";
+import { generateMembers, MEMBER_ROLES, type RawMember } from "./members.ts";
+import { recordMemberChange, recordUnrelatedChange } from "./sources.ts";
+import type { SimulatorState } from "./state.ts";
 
 /** Pads a readable token body to the 40 characters of the current token format (Cloudflare docs, token formats). */
 const demoToken = (prefix: "cfut_" | "cfat_", body: string): string => prefix + body.padEnd(40, "0");

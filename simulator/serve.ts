@@ -1,10 +1,16 @@
 // Runs the seeded simulator under Node for the offline demo: `npx tsx simulator/serve.ts`.
-// Env: SIM_PORT (default 8788), SIM_LATENCY_MS (default 0). Listens on 127.0.0.1 only.
+// Env: SIM_PORT (default 8788), SIM_LATENCY_MS (default 0), SIM_STATE_FILE (optional: where the
+// accounts, members and tokens are kept across restarts; `npm start` puts it beside the local
+// D1 state, so a restart neither forgets a change nor makes the next sync report it reversed).
+// Listens on 127.0.0.1 only.
 
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
-import { createSimulator } from "./app";
-import { NetworkReset } from "./faults";
-import { DEMO } from "./seed";
+import { createSimulator } from "./app.ts";
+import { NetworkReset } from "./faults.ts";
+import { DEMO, seedDemo } from "./seed.ts";
+import { PERSISTED_VERSION, type PersistedState, type SimulatorState } from "./state.ts";
 
 const DEFAULT_PORT = 8788;
 
@@ -17,9 +23,36 @@ function envInt(name: string, fallback: number): number {
   return value;
 }
 
+/** The saved state, or null when there is none (or it is from another version: then seed afresh). */
+function readSaved(file: string): PersistedState | null {
+  if (!existsSync(file)) return null;
+  try {
+    const saved = JSON.parse(readFileSync(file, "utf8")) as PersistedState;
+    return saved.version === PERSISTED_VERSION ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes the state whole, then renames it into place, so a crash never leaves half a file. */
+function save(state: SimulatorState, file: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify(state.snapshot()));
+  renameSync(`${file}.tmp`, file);
+}
+
 const port = envInt("SIM_PORT", DEFAULT_PORT);
 const latencyMs = envInt("SIM_LATENCY_MS", 0);
-const { app } = createSimulator({ seed: true, latencyMs });
+const stateFile = process.env.SIM_STATE_FILE || null;
+const saved = stateFile ? readSaved(stateFile) : null;
+const { app, state } = createSimulator({ latencyMs });
+if (saved) state.restore(saved);
+else seedDemo(state);
+if (stateFile && !saved) save(state, stateFile);
+
+/** A control-API change (PATCH a member, add a token…) that succeeded: the state to save changed. */
+const changesState = (request: Request, response: Response) =>
+  request.method !== "GET" && new URL(request.url).pathname.startsWith("/__sim/") && response.status < 400;
 
 const server = serve(
   {
@@ -28,7 +61,9 @@ const server = serve(
     // A `reset` fault destroys the TCP connection, so the client's fetch rejects as in tests.
     fetch: async (request: Request, env: HttpBindings | Http2Bindings) => {
       try {
-        return await app.fetch(request);
+        const response = await app.fetch(request);
+        if (stateFile && changesState(request, response)) save(state, stateFile);
+        return response;
       } catch (err) {
         if (err instanceof NetworkReset) env.incoming.socket.destroy();
         throw err;
@@ -45,6 +80,13 @@ const server = serve(
     }
     for (const t of Object.values(DEMO.tokens)) {
       console.log(`  token  ${t.value}  ${t.description}`);
+    }
+    if (stateFile) {
+      console.log(
+        saved
+          ? `  state  restored from ${stateFile}, with the changes made before the last restart`
+          : `  state  seeded; changes are kept in ${stateFile}`,
+      );
     }
   },
 );

@@ -4,10 +4,10 @@
 // control API records for every member change, shaped like the documented "Add Member" example.
 
 import type { Hono } from "hono";
-import { FAILURES, type Outcome, ok } from "./envelope";
-import type { RawMember } from "./members";
-import { randomHexId } from "./random";
-import { type Account, effectiveStatus, type SimulatorState, type Token } from "./state";
+import { FAILURES, type Outcome, ok } from "./envelope.ts";
+import type { RawMember } from "./members.ts";
+import { randomHexId } from "./random.ts";
+import { type Account, effectiveStatus, type SimulatorState, type Token } from "./state.ts";
 
 /** Audit entries per page: default and maximum of the endpoint (its API reference). */
 const AUDIT_LIMIT = { default: 100, max: 1000 } as const;

@@ -2,11 +2,11 @@
 // request log and global config. Everything here is per instance; tests sharing the instance
 // isolate themselves by using their own random account ids and token values.
 
-import { DEFAULT_CLIENT_IP, type ForbiddenCode } from "./envelope";
-import { FaultStore } from "./faults";
-import type { RawMember } from "./members";
-import { randomAlphanumeric, randomHexId } from "./random";
-import { RateLimiter } from "./rate-limit";
+import { DEFAULT_CLIENT_IP, type ForbiddenCode } from "./envelope.ts";
+import { FaultStore } from "./faults.ts";
+import type { RawMember } from "./members.ts";
+import { randomAlphanumeric, randomHexId } from "./random.ts";
+import { RateLimiter } from "./rate-limit.ts";
 
 export type AccountType = "standard" | "enterprise";
 export type TokenKind = "user" | "account";
@@ -149,6 +149,21 @@ export interface RequestRecord {
   fault?: string;
 }
 
+/** An account as saved to disk: everything but the sorted-view cache. */
+export type PersistedAccount = Omit<Account, "version" | "sortedViews">;
+
+/**
+ * What the offline demo keeps across restarts (simulator/serve.ts): the accounts with their
+ * members and the tokens. Faults, the request log and rate-limit windows start afresh.
+ */
+export interface PersistedState {
+  version: typeof PERSISTED_VERSION;
+  accounts: PersistedAccount[];
+  tokens: Token[];
+}
+
+export const PERSISTED_VERSION = 1;
+
 /** Cloudflare's documented default: 1200 requests per 5 minutes per token ("API rate limits" in the docs). */
 export const DEFAULT_RATE_LIMIT: RateLimitPolicy = { limit: 1200, windowSeconds: 300 };
 
@@ -255,6 +270,46 @@ export class SimulatorState {
   touch(account: Account): void {
     account.version++;
     account.sortedViews.clear();
+  }
+
+  /** The accounts and tokens as plain JSON data, for saving. */
+  snapshot(): PersistedState {
+    const accounts = [...this.accounts.values()].map(
+      (a): PersistedAccount => ({
+        id: a.id,
+        name: a.name,
+        type: a.type,
+        enforceTwoFactor: a.enforceTwoFactor,
+        createdOn: a.createdOn,
+        members: a.members,
+        servePerPage: a.servePerPage,
+        resultInfo: a.resultInfo,
+        nestedOrder: a.nestedOrder,
+        emptyResult: a.emptyResult,
+        audit: a.audit,
+        auditLagSeconds: a.auditLagSeconds,
+        ssoConnectors: a.ssoConnectors,
+      }),
+    );
+    return { version: PERSISTED_VERSION, accounts, tokens: [...this.tokens.values()] };
+  }
+
+  /** Replaces the accounts and tokens with saved ones. */
+  restore(saved: PersistedState): void {
+    this.accounts.clear();
+    this.tokens.clear();
+    for (const a of saved.accounts) {
+      // Files saved before the optional sources existed have none of their fields.
+      this.accounts.set(a.id, {
+        ...a,
+        audit: a.audit ?? [],
+        auditLagSeconds: a.auditLagSeconds ?? 0,
+        ssoConnectors: a.ssoConnectors ?? [],
+        version: 0,
+        sortedViews: new Map(),
+      });
+    }
+    for (const t of saved.tokens) this.tokens.set(t.value, t);
   }
 
   record(entry: RequestRecord): void {

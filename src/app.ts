@@ -12,7 +12,7 @@ import { createRouter } from "./http/context";
 import { docsPage } from "./http/docs";
 import { eventRoutes } from "./http/events";
 import { integrationRoutes } from "./http/integrations";
-import { parseJsonBody, requireAuth, requireConfig } from "./http/middleware";
+import { parseJsonBody, requireAuth, requireConfig, securityHeaders } from "./http/middleware";
 import { jsonContent } from "./http/schemas";
 import { syncRoutes } from "./http/syncs";
 import { AppError, errorBody } from "./lib/errors";
@@ -22,6 +22,7 @@ export const API_VERSION = "1.0.0";
 
 export function createApp() {
   const app = createRouter();
+  app.use("*", securityHeaders);
 
   app.openapi(
     createRoute({
@@ -44,9 +45,8 @@ export function createApp() {
   app.route("/", adminRoutes);
 
   documentApi(app);
-  app.notFound(() => {
-    throw new AppError("not_found", "No such route.");
-  });
+  // Answered, not thrown: a throw from here would skip the header middleware on its way out.
+  app.notFound((c) => errorResponse(new AppError("not_found", "No such route."), c));
   app.onError(errorResponse);
   return app;
 }

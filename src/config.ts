@@ -16,8 +16,15 @@ export interface AppEnv extends Env {
   CLOUDFLARE_TIMEOUT_MS?: string;
 }
 
-/** Bearer tokens shorter than this are guessable; refuse them as configuration. */
-const MIN_BEARER_TOKEN_LENGTH = 16;
+/**
+ * The admin token may do everything, so it must be out of reach of guessing: at least 32
+ * characters (`openssl rand -hex 32` gives 64 random hex digits). Shorter is refused as configuration.
+ */
+const MIN_ADMIN_TOKEN_LENGTH = 32;
+/** Read tokens shorter than this are guessable; refuse them as configuration. */
+const MIN_READ_TOKEN_LENGTH = 16;
+/** How to make an admin token, for the not_configured message. */
+const MAKE_ADMIN_TOKEN = "make one with: openssl rand -hex 32";
 const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 const DEFAULT_RETENTION_DAYS = 400;
 /** Cloudflare answers in well under a second; 15 s leaves room for slow pages, not for hangs. */
@@ -62,11 +69,13 @@ const varsSchema = z.object({
   CLOUDFLARE_TIMEOUT_MS: optionalInt("CLOUDFLARE_TIMEOUT_MS", DEFAULT_CLOUDFLARE_TIMEOUT_MS, 100, 120_000),
 });
 
-function parseBearerSetting(name: string, raw: string | undefined): Result<string, string> {
+function parseAdminToken(raw: string | undefined): Result<string, string> {
   const value = raw?.trim() ?? "";
-  if (value === "") return err(`${name} is not set`);
-  if (value.length < MIN_BEARER_TOKEN_LENGTH || /\s|,/.test(value)) {
-    return err(`${name} must be at least ${MIN_BEARER_TOKEN_LENGTH} characters with no spaces or commas`);
+  if (value === "") return err(`API_TOKEN is not set (${MAKE_ADMIN_TOKEN})`);
+  if (value.length < MIN_ADMIN_TOKEN_LENGTH || /\s|,/.test(value)) {
+    return err(
+      `API_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters with no spaces or commas (${MAKE_ADMIN_TOKEN})`,
+    );
   }
   return ok(value);
 }
@@ -77,8 +86,8 @@ function parseReadTokens(raw: string | undefined): Result<string[], string> {
     .map((t) => t.trim())
     .filter((t) => t !== "");
   for (const token of tokens) {
-    if (token.length < MIN_BEARER_TOKEN_LENGTH || /\s/.test(token)) {
-      return err(`API_READ_TOKENS entries must be at least ${MIN_BEARER_TOKEN_LENGTH} characters`);
+    if (token.length < MIN_READ_TOKEN_LENGTH || /\s/.test(token)) {
+      return err(`API_READ_TOKENS entries must be at least ${MIN_READ_TOKEN_LENGTH} characters`);
     }
   }
   return ok(tokens);
@@ -99,7 +108,7 @@ export function loadConfig(env: AppEnv): Promise<Result<Config, string>> {
 
 async function parseConfig(env: AppEnv): Promise<Result<Config, string>> {
   const problems: string[] = [];
-  const admin = parseBearerSetting("API_TOKEN", env.API_TOKEN);
+  const admin = parseAdminToken(env.API_TOKEN);
   if (!admin.ok) problems.push(admin.error);
   const readTokens = parseReadTokens(env.API_READ_TOKENS);
   if (!readTokens.ok) problems.push(readTokens.error);

@@ -917,6 +917,41 @@ describe("in-process simulator", () => {
     for (const t of Object.values(DEMO.tokens)) expect(t.value).toMatch(/^cf(ut|at)_[A-Za-z0-9]{40}$/);
   });
 
+  it("keeps a changed member and every token across a restart through snapshot and restore (the demo's state file)", async () => {
+    const before = createSimulator({ seed: true });
+    const member = `${SIMULATOR_ORIGIN}/__sim/accounts/${DEMO.accounts.acme.id}/members/a6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1`;
+    const patched = await before.fetch(
+      new Request(member, {
+        method: "PATCH",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ user: { two_factor_authentication_enabled: true } }),
+      }),
+    );
+    expect(patched.status).toBe(200);
+    const saved = JSON.parse(JSON.stringify(before.state.snapshot()));
+
+    const after = createSimulator();
+    after.state.restore(saved);
+    const list = async (sim: typeof before) => {
+      const members: RawMember[] = [];
+      for (let page = 1; page <= 3; page++) {
+        const url = `${API}/accounts/${DEMO.accounts.acme.id}/members?per_page=50&page=${page}`;
+        const headers = { Authorization: `Bearer ${DEMO.tokens.userReadOnly.value}` };
+        members.push(
+          ...((await (await sim.fetch(new Request(url, { headers }))).json()) as Envelope<RawMember[]>)
+            .result,
+        );
+      }
+      return { result: members };
+    };
+    const [was, is] = [await list(before), await list(after)];
+    expect(is.result).toEqual(was.result);
+    const changed = is.result.find((m) => m.id === "a6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1")!;
+    expect((changed.user as RawMember).two_factor_authentication_enabled).toBe(true);
+    expect([...after.state.tokens.keys()].sort()).toEqual([...before.state.tokens.keys()].sort());
+    expect(after.state.tokens.get(DEMO.tokens.revoked.value)?.revoked).toBe(true);
+  });
+
   it("waits latencyMs before answering", async () => {
     const sim = createSimulator({ latencyMs: 50 });
     const started = Date.now();

@@ -30,7 +30,7 @@ const SNAPSHOT_DIRS = ["src", "migrations"];
 const ENV_FILE = join(OUT, "bench.env");
 
 /** Bench-only secrets: never the demo's, never real ones. */
-export const ADMIN_TOKEN = "bench-admin-token-0000000000";
+export const ADMIN_TOKEN = "bench-admin-token-000000000000000000";
 
 const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
 const childEnv = {

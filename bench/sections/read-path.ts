@@ -86,7 +86,7 @@ export async function readFigures(ctx: Context): Promise<{ figures: Figure[]; da
       const gap = 1 - c.throughputRatio;
       const mapping = 1 - d.throughputRatio;
       note =
-        `The route answers at ${c.throughputRatio.toFixed(2)}× its bare SQL. The bare SQL plus only the API's row mapping (roles and policies parsed from their JSON columns, camelCase objects, re-serialised) answers at ${d.throughputRatio.toFixed(2)}× in the same run, so mapping accounts for about ${Math.max(0, Math.min(100, (mapping / gap) * 100)).toFixed(0)}% of the gap; the rest is bearer auth (two SHA-256 digests), zod query validation, Hono routing and signing the next cursor (HMAC). ` +
+        `The route answers at ${c.throughputRatio.toFixed(2)}× its bare SQL. The bare SQL plus only the API's row mapping (roles and policies parsed from their JSON columns, camelCase objects, re-serialised) answers at ${d.throughputRatio.toFixed(2)}× in the same run, so mapping accounts for about ${Math.max(0, Math.min(100, (mapping / gap) * 100)).toFixed(0)}% of the gap; the rest is bearer auth (two SHA-256 digests), zod query validation, Hono routing and sealing the next cursor (AES-GCM). ` +
         "Likely fix, if the mapping dominates: keep each row's roles and policies as JSON text end to end and splice them into the response body instead of JSON.parse followed by JSON.stringify (the API shape stays the same).";
     }
     return {

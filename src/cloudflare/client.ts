@@ -171,7 +171,7 @@ export class CloudflareClient {
 
   /** Messages from Cloudflare may echo the credential; never let it travel further. */
   private redact(message: string): string {
-    return redactSecrets(message).split(this.options.token).join("[redacted]");
+    return redactSecrets(message, [this.options.token]);
   }
 
   private readRateLimit(headers: Headers): void {

@@ -22,7 +22,7 @@ import { invalidField } from "./validation";
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 500;
 /** Rows per D1 query while streaming CSV: large pages, few round trips, bounded memory. */
-const CSV_PAGE = 500;
+export const CSV_PAGE = 500;
 
 const bool = (name: string) =>
   z
@@ -234,12 +234,12 @@ async function respond(
       },
     );
   }
-  const secret = c.get("config").adminToken;
+  const keyring = c.get("config").keyring;
   const scope = JSON.stringify(["accounts", filters]);
-  const after = await readCursor(secret, scope, query.cursor, isAccountPosition);
+  const after = await readCursor(keyring, scope, query.cursor, isAccountPosition);
   const page = await listUserAccounts(c.env.DB, filters, after, query.limit ?? DEFAULT_LIMIT);
   if (page.accounts.length === 0) await ensureExists();
-  return c.json({ data: page.accounts, nextCursor: await nextCursor(secret, scope, page) }, 200);
+  return c.json({ data: page.accounts, nextCursor: await nextCursor(keyring, scope, page) }, 200);
 }
 
 const isAccountPosition = (p: unknown[]): p is AccountPosition =>
@@ -252,10 +252,7 @@ const filtersOf = (
   integrationId,
   status: q.status ?? null,
   twoFactor: q.twoFactor ?? null,
-  pendingBefore:
-    q.pendingOlderThanDays === undefined
-      ? null
-      : new Date(Date.now() - q.pendingOlderThanDays * 86_400_000).toISOString(),
+  pendingOlderThanDays: q.pendingOlderThanDays ?? null,
   role: q.role ?? null,
   q: q.q ?? null,
   includeRemoved: q.includeRemoved ?? false,

@@ -129,11 +129,11 @@ async function respond(
       },
     );
   }
-  const secret = c.get("config").adminToken;
+  const keyring = c.get("config").keyring;
   const scope = JSON.stringify(["api-tokens", filters]);
-  const after = await readCursor(secret, scope, q.cursor, isPosition);
+  const after = await readCursor(keyring, scope, q.cursor, isPosition);
   const page = await listServedApiTokens(c.env.DB, filters, after, q.limit ?? DEFAULT_LIMIT);
-  return c.json({ data: page.tokens, nextCursor: await nextCursor(secret, scope, page) }, 200);
+  return c.json({ data: page.tokens, nextCursor: await nextCursor(keyring, scope, page) }, 200);
 }
 
 export const apiTokenRoutes = createRouter();

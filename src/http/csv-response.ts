@@ -56,7 +56,6 @@ export function csvDownload<P>(
     headers: {
       "Content-Type": "text/csv; charset=utf-8",
       "Content-Disposition": `attachment; filename="${fileName}"`,
-      "Cache-Control": "no-store",
     },
   });
 }

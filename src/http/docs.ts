@@ -39,15 +39,43 @@ fetch(document.body.dataset.spec).then((r) => r.json()).then((doc) => {
 }).catch((e) => { document.getElementById("doc").textContent = "Could not load the OpenAPI document: " + e; });
 `;
 
+const STYLE = `body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+details{border:1px solid #ddd;border-radius:6px;margin:.4rem 0;padding:.4rem .8rem}summary{cursor:pointer}
+pre{background:#f6f6f6;padding:.6rem;overflow:auto;font-size:13px}table{border-collapse:collapse;font-size:14px}
+td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}.m{display:inline-block;width:4.2rem}
+.get{color:#0a7}.post{color:#06c}.patch{color:#a60}.delete{color:#c22}`;
+
 export function docsPage(specUrl: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Cloudflare connector API</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-details{border:1px solid #ddd;border-radius:6px;margin:.4rem 0;padding:.4rem .8rem}summary{cursor:pointer}
-pre{background:#f6f6f6;padding:.6rem;overflow:auto;font-size:13px}table{border-collapse:collapse;font-size:14px}
-td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}.m{display:inline-block;width:4.2rem}
-.get{color:#0a7}.post{color:#06c}.patch{color:#a60}.delete{color:#c22}</style></head>
+<style>${STYLE}</style></head>
 <body data-spec="${specUrl}"><div id="doc">Loading the API reference… (raw document: <a href="${specUrl}">${specUrl}</a>)</div>
 <script>${SCRIPT}</script></body></html>`;
+}
+
+const sha256Source = async (text: string) => {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return `'sha256-${btoa(String.fromCharCode(...digest))}'`;
+};
+
+let policy: Promise<string> | undefined;
+
+/**
+ * The Content-Security-Policy of /docs: its one inline script and one inline style by hash,
+ * fetches to this origin only (for /openapi.json), nothing else loaded, never framed.
+ */
+export function docsContentSecurityPolicy(): Promise<string> {
+  policy ??= Promise.all([sha256Source(SCRIPT), sha256Source(STYLE)]).then(([script, style]) =>
+    [
+      "default-src 'none'",
+      `script-src ${script}`,
+      `style-src ${style}`,
+      "connect-src 'self'",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join("; "),
+  );
+  return policy;
 }

@@ -96,10 +96,10 @@ eventRoutes.openapi(
     const query = c.req.valid("query");
     await requireIntegration(c.env.DB, id);
     const since = query.since ? new Date(query.since).toISOString() : null;
-    const secret = c.get("config").adminToken;
+    const keyring = c.get("config").keyring;
     const scope = `events:${id}:${since ?? ""}`;
-    const after = await readCursor(secret, scope, query.cursor, isEventPosition);
+    const after = await readCursor(keyring, scope, query.cursor, isEventPosition);
     const page = await listEvents(c.env.DB, id, since, after, query.limit ?? EVENTS_DEFAULT_LIMIT);
-    return c.json({ data: page.events, nextCursor: await nextCursor(secret, scope, page) }, 200);
+    return c.json({ data: page.events, nextCursor: await nextCursor(keyring, scope, page) }, 200);
   },
 );

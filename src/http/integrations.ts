@@ -41,7 +41,25 @@ const text = (max: number, maxMessage: string) =>
     .refine((s) => s.isWellFormed(), "must be valid Unicode text")
     .refine((s) => ![...s].some(isControlCharacter), "must not contain control characters");
 
-const label = text(100, "must be at most 100 characters").openapi({ example: "Production" });
+/**
+ * Characters that let two labels look identical or change how text around them reads: C1
+ * controls (U+0080–U+009F, NEL included), line and paragraph separators, bidi embeddings,
+ * overrides, isolates and marks, and zero-width characters ("Production" and "Production\u200b").
+ */
+const INVISIBLE =
+  /[\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u200b-\u200d\u2060\ufeff]/;
+
+/**
+ * A label: trimmed text without invisible characters, stored in Unicode NFC so that labels that
+ * look the same are the same (composed and decomposed "é" alike), and compared after that.
+ */
+const label = text(100, "must be at most 100 characters")
+  .refine(
+    (s) => !INVISIBLE.test(s),
+    "must not contain invisible or direction-changing characters (zero-width, bidi controls, line separators, C1 controls)",
+  )
+  .transform((s) => s.normalize("NFC"))
+  .openapi({ example: "Production", description: "Trimmed and stored in Unicode NFC; 1–100 characters." });
 
 /** Cloudflare tokens are 40 characters (plus a 5-character prefix on newer ones). */
 const apiToken = z

@@ -1,12 +1,31 @@
 /**
- * Middleware in front of every /v1 route: configuration (503), bearer auth (401/403), the
- * 64 KiB body limit (413, before any parsing) and JSON parsing (400 invalid_json).
+ * Middleware: response headers on every response (docs/security.md#response-headers), and in
+ * front of every /v1 route configuration (503), bearer auth (401/403), the 64 KiB body limit
+ * (413, before any parsing) and JSON parsing (400 invalid_json).
  */
 import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../config";
 import { equalBytes } from "../lib/constant-time";
 import { AppError } from "../lib/errors";
 import type { ApiRole, HonoEnv } from "./context";
+import { docsContentSecurityPolicy } from "./docs";
+
+/**
+ * Headers every response gets, errors included, set once here after the route (or the error
+ * mapper) has answered: no MIME sniffing anywhere; nothing under /v1 (member lists, CSV) kept by
+ * a browser or proxy cache; /docs limited to its own script and style and never framed.
+ */
+export const securityHeaders = createMiddleware<HonoEnv>(async (c, next) => {
+  await next();
+  const headers = c.res.headers;
+  headers.set("X-Content-Type-Options", "nosniff");
+  const path = new URL(c.req.url).pathname;
+  if (path === "/v1" || path.startsWith("/v1/")) headers.set("Cache-Control", "no-store");
+  if (path === "/docs") {
+    headers.set("Content-Security-Policy", await docsContentSecurityPolicy());
+    headers.set("X-Frame-Options", "DENY");
+  }
+});
 
 /** Bodies over 64 KiB are refused before parsing (docs/api.md#limits). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -118,5 +137,10 @@ async function readCapped(request: Request, max: number): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(bytes);
+  try {
+    // JSON text is UTF-8 (RFC 8259): bytes that are not are refused, never stored as U+FFFD.
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new AppError("invalid_json", "The request body is not valid UTF-8.");
+  }
 }

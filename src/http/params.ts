@@ -4,6 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
+import type { Keyring } from "../vault/keyring";
 import { invalidField } from "./validation";
 
 /** `limit`: a whole number from 1 to `max`, `fallback` when absent. */
@@ -36,25 +37,26 @@ const CURSOR_REFUSED = "was not issued by this API for this query";
 
 /**
  * The keyset position a cursor carries, or null when there is none. A cursor that is forged,
- * edited, or issued for another query (`scope`) is a 400 naming `cursor`.
+ * edited, issued for another query (`scope`) or sealed with a key no longer in ENCRYPTION_KEYS
+ * is a 400 naming `cursor`.
  */
 export async function readCursor<P extends unknown[]>(
-  secret: string,
+  keyring: Keyring,
   scope: string,
   cursor: string | undefined,
   isPosition: (position: unknown[]) => position is P,
 ): Promise<P | null> {
   if (cursor === undefined) return null;
-  const position = await decodeCursor(secret, scope, cursor);
+  const position = await decodeCursor(keyring.cursorKeys, scope, cursor);
   if (!position || !isPosition(position)) throw invalidField("cursor", CURSOR_REFUSED);
   return position;
 }
 
 /** The cursor for the page after `last`, or null on the last page. */
 export async function nextCursor(
-  secret: string,
+  keyring: Keyring,
   scope: string,
   page: { more: boolean; last: unknown[] | null },
 ): Promise<string | null> {
-  return page.more && page.last ? encodeCursor(secret, scope, page.last) : null;
+  return page.more && page.last ? encodeCursor(keyring.cursorKeys[0], scope, page.last) : null;
 }

@@ -144,12 +144,13 @@ function eventStatements(
       events,
     ),
     ...attachActorStatements(db, w.integrationId, late),
+    // Members this batch inserts carry their invitation already; only stored ones are updated.
     ...invitationStatements(
       db,
       w.integrationId,
-      changes
-        .filter((c) => c.kind === "added")
-        .map((c) => ({ memberId: c.memberId, time: c.time, by: c.actor.email })),
+      [...invitations]
+        .filter(([memberId]) => !insertedNow.has(memberId))
+        .map(([memberId, i]) => ({ memberId, ...i })),
     ),
   ];
 }

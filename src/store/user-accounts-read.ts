@@ -27,8 +27,11 @@ export interface AccountFilters {
   integrationId: string | null;
   status: string | null;
   twoFactor: boolean | null;
-  /** Pending invitations made before this time (pendingOlderThanDays). */
-  pendingBefore: string | null;
+  /**
+   * Pending invitations made more than this many days ago. A number, not a time: filters are part
+   * of a cursor's scope, which must be the same for every page of one walk.
+   */
+  pendingOlderThanDays: number | null;
   role: string | null;
   q: string | null;
   includeRemoved: boolean;
@@ -110,8 +113,9 @@ function whereClause(filters: AccountFilters, after: AccountPosition | null) {
   if (filters.integrationId !== null) add("ua.integration_id = ?", filters.integrationId);
   if (!filters.includeRemoved) add("ua.removed_at IS NULL");
   if (filters.status !== null) add("ua.status = ?", filters.status);
-  if (filters.pendingBefore !== null) {
-    add("ua.status = 'pending' AND COALESCE(ua.invited_at, ua.first_seen_at) < ?", filters.pendingBefore);
+  if (filters.pendingOlderThanDays !== null) {
+    const before = new Date(Date.now() - filters.pendingOlderThanDays * 86_400_000).toISOString();
+    add("ua.status = 'pending' AND COALESCE(ua.invited_at, ua.first_seen_at) < ?", before);
   }
   // Cloudflare documents the 2FA flag as "default false": a member it says nothing about is not enrolled.
   if (filters.twoFactor !== null) {

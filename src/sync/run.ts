@@ -19,6 +19,7 @@ import type { MemberDiff } from "../domain/diff";
 import type { SourceName } from "../domain/source";
 import { type Failure, failure } from "../lib/errors";
 import { log } from "../lib/log";
+import { redactSecrets } from "../lib/redact";
 import { err, ok, type Result } from "../lib/result";
 import { nowIso } from "../lib/time";
 import { listStoredApiTokens } from "../store/api-tokens";
@@ -98,6 +99,8 @@ interface HeldLease {
 class LeasedRun {
   private apiRequests = 0;
   private pages = 0;
+  /** The decrypted token, once read: cut out of any failure message before it is stored. */
+  private secrets: string[] = [];
 
   constructor(
     private readonly deps: RunDeps,
@@ -184,6 +187,7 @@ class LeasedRun {
         ),
       );
     }
+    this.secrets = [token.value];
     return ok(
       new CloudflareClient({
         baseUrl: this.deps.config.cloudflareApiBaseUrl,
@@ -273,7 +277,8 @@ class LeasedRun {
     await failRun(this.deps.db, this.lease.token, {
       runId: this.message.runId,
       integrationId: this.message.integrationId,
-      failure: f,
+      // The client already redacts what Cloudflare says; this is the last check before D1.
+      failure: { code: f.code, message: redactSecrets(f.message, this.secrets) },
       finishedAt: nowIso(),
       apiRequests: this.apiRequests,
       pages: this.pages,

@@ -2,6 +2,10 @@
  * The keyring parsed from ENCRYPTION_KEYS (`id:base64key[,id:base64key…]`, docs/api.md#configuration).
  * The first key encrypts; every key decrypts, so rotation is: prepend a new key, call
  * `POST /v1/admin/rotate-credentials`, then drop the old key once nothing uses it.
+ *
+ * Each key also yields, through HKDF-SHA256, a cursor key used for nothing but pagination cursors
+ * (lib/cursor.ts): cursors depend on no bearer token, and sealing them never touches the keys
+ * that seal credentials.
  */
 import { decodeBase64 } from "../lib/base64";
 import { err, ok, type Result } from "../lib/result";
@@ -10,6 +14,9 @@ import { err, ok, type Result } from "../lib/result";
 export const KEY_BYTES = 32;
 /** Key ids end up in KV records and AAD; keep them short and unambiguous. */
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+/** HKDF inputs of the cursor key (exported for the test that derives it independently). */
+export const CURSOR_KEY_SALT = "cloudflare-connector";
+export const CURSOR_KEY_INFO = "cloudflare-connector:cursor-key:v1";
 
 export interface KeyringKey {
   id: string;
@@ -20,6 +27,12 @@ export interface Keyring {
   /** Encrypts every new or rotated credential. */
   primary: KeyringKey;
   byId: ReadonlyMap<string, KeyringKey>;
+  /**
+   * AES-256-GCM keys for pagination cursors, derived from each key in keyring order: the first
+   * (from the primary key) seals new cursors, every one opens them, so cursors issued before a
+   * key was prepended keep working until the key they came from leaves ENCRYPTION_KEYS.
+   */
+  cursorKeys: readonly [CryptoKey, ...CryptoKey[]];
 }
 
 interface RawKey {
@@ -74,5 +87,32 @@ async function importKeys(raw: RawKey[]): Promise<Keyring> {
       key: await crypto.subtle.importKey("raw", bytes, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]),
     })),
   );
-  return { primary: imported[0]!, byId: new Map(imported.map((k) => [k.id, k])) };
+  const cursorKeys = await Promise.all(raw.map(({ bytes }) => deriveCursorKey(bytes)));
+  return {
+    primary: imported[0]!,
+    byId: new Map(imported.map((k) => [k.id, k])),
+    cursorKeys: cursorKeys as [CryptoKey, ...CryptoKey[]],
+  };
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * HKDF-SHA256 (RFC 5869) from a keyring key to the cursor key: a fixed salt and an `info` naming
+ * the purpose, so the derived key is independent of the credential key and of any other use.
+ */
+async function deriveCursorKey(bytes: Uint8Array): Promise<CryptoKey> {
+  const base = await crypto.subtle.importKey("raw", bytes, "HKDF", false, ["deriveKey"]);
+  return crypto.subtle.deriveKey(
+    {
+      name: "HKDF",
+      hash: "SHA-256",
+      salt: encoder.encode(CURSOR_KEY_SALT),
+      info: encoder.encode(CURSOR_KEY_INFO),
+    },
+    base,
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
 }

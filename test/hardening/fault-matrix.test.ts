@@ -17,6 +17,7 @@ import { seal } from "../../src/vault/envelope";
 import { loadKeyring } from "../../src/vault/keyring";
 import { api } from "../support/api";
 import { TEST_SECRETS } from "../support/constants";
+import { expectLogged } from "../support/logs";
 import { setupAccount, sim } from "../support/simulator";
 import { connectAndSync, type Delivery, deliver, runOf, runRow, startSync } from "../support/sync";
 import { injectD1Error, servedEvents, servedList, sql } from "./harness";
@@ -53,6 +54,8 @@ interface FaultCase {
   attempts?: number;
   /** Environment of the healing delivery (e.g. the missing key put back into ENCRYPTION_KEYS). */
   healEnv?: Record<string, string>;
+  /** The error line the faulty attempt logs: D1 failing is unexpected, so it is logged as an error. */
+  logsError?: "sync_write_failed" | "sync_crashed";
 }
 
 const clearSim = (c: Case) => () => sim.clearFaults({ accountId: c.accountId });
@@ -180,6 +183,7 @@ const BATCH_FAULTS: FaultCase[] = [
     inject: (c) =>
       injectD1Error("sync_runs", "UPDATE", `NEW.id = ${sql.literal(c.runId)} AND NEW.status = 'succeeded'`),
     expected: { kind: "failed", code: "internal" },
+    logsError: "sync_write_failed",
   },
   {
     step: "D1 batch",
@@ -187,12 +191,14 @@ const BATCH_FAULTS: FaultCase[] = [
     inject: (c) =>
       injectD1Error("user_accounts", "UPDATE", `NEW.integration_id = ${sql.literal(c.integrationId)}`),
     expected: { kind: "failed", code: "internal" },
+    logsError: "sync_write_failed",
   },
   {
     step: "D1 batch",
     fault: "D1 error recording the event",
     inject: (c) => injectD1Error("events", "INSERT", `NEW.integration_id = ${sql.literal(c.integrationId)}`),
     expected: { kind: "failed", code: "internal" },
+    logsError: "sync_write_failed",
   },
   {
     step: "D1 batch",
@@ -204,6 +210,7 @@ const BATCH_FAULTS: FaultCase[] = [
         `NEW.id = ${sql.literal(c.integrationId)} AND NEW.last_successful_sync_at IS NOT OLD.last_successful_sync_at`,
       ),
     expected: { kind: "failed", code: "internal" },
+    logsError: "sync_write_failed",
   },
 ];
 
@@ -215,6 +222,7 @@ const LEASE_FAULTS: FaultCase[] = [
     inject: (c) =>
       injectD1Error("sync_runs", "UPDATE", `NEW.id = ${sql.literal(c.runId)} AND NEW.status = 'running'`),
     expected: { kind: "redelivered", runStatus: "queued" },
+    logsError: "sync_crashed",
   },
   {
     step: "lease release",
@@ -235,6 +243,7 @@ const LEASE_FAULTS: FaultCase[] = [
       };
     },
     expected: { kind: "redelivered", runStatus: "running" },
+    logsError: "sync_crashed",
   },
   {
     step: "run finalisation",
@@ -252,6 +261,7 @@ const LEASE_FAULTS: FaultCase[] = [
       };
     },
     expected: { kind: "redelivered", runStatus: "running" },
+    logsError: "sync_crashed",
   },
 ];
 
@@ -320,6 +330,7 @@ describe.concurrent("a fault in any step of a sync changes nothing and the next 
     const clear = await fc.inject(c);
     const attempts = fc.attempts ?? 1;
     const delivery = await deliver(message, attempts);
+    if (fc.logsError) expectLogged("error", fc.logsError, { runId: message.runId });
 
     // What the consumer sees after the faulty attempt: the same list, no events, a reason.
     expect(await servedList(integration.id)).toEqual(listBefore);

@@ -1,7 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { api, walkPages } from "../support/api";
+import { CSV_PAGE } from "../../src/http/accounts";
+import { decodeBase64, decodeBase64Url } from "../../src/lib/base64";
+import { decodeCursor } from "../../src/lib/cursor";
+import { CURSOR_KEY_INFO, CURSOR_KEY_SALT } from "../../src/vault/keyring";
+import { api, callWorker, walkPages } from "../support/api";
+import { TEST_SECRETS } from "../support/constants";
 import { expectError } from "../support/errors";
+import { KEY_K1 } from "../support/secrets";
 import { rawMember, setupAccount, sim, uniqueName } from "../support/simulator";
 import { connectAndSync, syncNow } from "../support/sync";
 
@@ -29,6 +35,15 @@ const special = [
       email: "special.formula.x9@example.org",
       first_name: '=HYPERLINK("http://evil.example","x")',
       last_name: "-2+3",
+    },
+  }),
+  rawMember(900004, {
+    email: "special.split.x9@example.org",
+    user: {
+      id: "u900004",
+      email: "special.split.x9@example.org",
+      first_name: "x;=1+2;",
+      last_name: "|calc\u001b[2J\u0000",
     },
   }),
   rawMember(900003, {
@@ -236,6 +251,84 @@ describe("listing user accounts", () => {
   });
 });
 
+describe("cursors", () => {
+  const page1 = () => api("GET", `/v1/integrations/${integrationId}/accounts?limit=5`);
+  const page2 = (cursor: string) =>
+    `/v1/integrations/${integrationId}/accounts?limit=5&cursor=${encodeURIComponent(cursor)}`;
+
+  it("reveal nothing about API_TOKEN: sealed with a key derived from ENCRYPTION_KEYS, opened under any admin token", async () => {
+    const first = await page1();
+    const cursor: string = first.body.nextCursor;
+    // The key that opens it comes from the primary keyring key through HKDF, nothing else.
+    const [primary] = TEST_SECRETS.ENCRYPTION_KEYS.split(",");
+    const keyBytes = decodeBase64(primary!.slice(primary!.indexOf(":") + 1))!;
+    const base = await crypto.subtle.importKey("raw", keyBytes, "HKDF", false, ["deriveKey"]);
+    const derived = await crypto.subtle.deriveKey(
+      {
+        name: "HKDF",
+        hash: "SHA-256",
+        salt: new TextEncoder().encode(CURSOR_KEY_SALT),
+        info: new TextEncoder().encode(CURSOR_KEY_INFO),
+      },
+      base,
+      { name: "AES-GCM", length: 256 },
+      false,
+      ["decrypt", "encrypt"],
+    );
+    const last = first.body.data.at(-1);
+    const scope = JSON.stringify([
+      "accounts",
+      {
+        integrationId,
+        status: null,
+        twoFactor: null,
+        pendingOlderThanDays: null,
+        role: null,
+        q: null,
+        includeRemoved: false,
+      },
+    ]);
+    expect(await decodeCursor([derived], scope, cursor)).toEqual([last.email, last.id, integrationId]);
+    // Another admin token with the same keyring serves the same next page: API_TOKEN is no input.
+    const otherAdmin = "another-admin-token-0123456789abcdef";
+    const elsewhere = await callWorker({ API_TOKEN: otherAdmin }, "GET", page2(cursor), {
+      token: otherAdmin,
+    });
+    const here = await api("GET", page2(cursor));
+    expect(elsewhere.status, elsewhere.text).toBe(200);
+    expect(elsewhere.body.data).toEqual(here.body.data);
+    // No email, id or name of the page is readable in the cursor.
+    const bytes = String.fromCharCode(...decodeBase64Url(cursor)!);
+    for (const account of first.body.data) {
+      for (const value of [account.email, account.id, account.firstName].filter(Boolean)) {
+        expect(cursor).not.toContain(value);
+        expect(bytes).not.toContain(value);
+      }
+    }
+  });
+
+  it("keep working while their key stays in ENCRYPTION_KEYS and end when it leaves", async () => {
+    const cursor: string = (await page1()).body.nextCursor;
+    const expected = (await api("GET", page2(cursor))).body.data;
+    const newKey = `k3:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
+    const rotated = await callWorker(
+      { ENCRYPTION_KEYS: `${newKey},${TEST_SECRETS.ENCRYPTION_KEYS}` },
+      "GET",
+      page2(cursor),
+    );
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.body.data).toEqual(expected);
+    // A cursor issued after the rotation is sealed with the new key.
+    expect(rotated.body.nextCursor).not.toBeNull();
+    const after = await callWorker({ ENCRYPTION_KEYS: newKey }, "GET", page2(rotated.body.nextCursor));
+    expect(after.status, after.text).toBe(200);
+    for (const keys of [newKey, KEY_K1]) {
+      const ended = await callWorker({ ENCRYPTION_KEYS: keys }, "GET", page2(cursor));
+      expect(expectError(ended, 400, "validation_failed").details.map((d) => d.path)).toEqual(["cursor"]);
+    }
+  });
+});
+
 describe("CSV export", () => {
   it("returns the whole filtered list with RFC 4180 quoting and formula neutralising", async () => {
     const r = await api("GET", `/v1/integrations/${integrationId}/accounts?format=csv&limit=1`);
@@ -255,6 +348,34 @@ describe("CSV export", () => {
     const formula = lines.find((l) => l.includes("special.formula.x9@example.org"))!;
     expect(formula).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")",'-2+3,`);
     expect(formula).not.toMatch(/,=|,"=/);
+    // A cell a `;`-splitting spreadsheet would cut in two, DDE and terminal escapes.
+    const split = lines.find((l) => l.includes("special.split.x9@example.org"))!;
+    expect(split).toContain(",x;'=1+2;,'|calc[2J,");
+    expect(r.text).not.toContain("\u0000");
+    expect(r.text).not.toContain("\u001b");
+  });
+
+  it("exports every account exactly once across several internal pages, in list order", async () => {
+    // Three and a half of the D1 pages the export streams, so stopping after any page shows.
+    const members = CSV_PAGE * 3 + CSV_PAGE / 2;
+    const big = await setupAccount({ generateMembers: members });
+    const { integration } = await connectAndSync(big);
+    const expected = (await sim.members(big.accountId)).map((m) => m.id).sort();
+    for (const path of [
+      `/v1/integrations/${integration.id}/accounts?format=csv`,
+      `/v1/accounts?integrationId=${integration.id}&format=csv`,
+    ]) {
+      const r = await api("GET", path);
+      expect(r.status, path).toBe(200);
+      const rows = r.text.split("\r\n").slice(1, -1);
+      expect(rows, path).toHaveLength(members);
+      const ids = rows.map((row) => row.split(",")[1]!);
+      expect(new Set(ids).size, path).toBe(members);
+      expect([...ids].sort(), path).toEqual(expected);
+      // In the list's order: the same ids, in the same order, as walking the JSON pages.
+      const walked = await walkPages(path.replace("format=csv", "includeRemoved=false"), 500);
+      expect(ids, path).toEqual(walked.rows.map((a) => a.id));
+    }
   });
 
   it("honours Accept: text/csv and the filters", async () => {

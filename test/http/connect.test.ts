@@ -401,6 +401,64 @@ describe("labels", () => {
     await waitForRun(other.body.lastSync.id);
   });
 
+  it.each([
+    ["a C1 control (NEL)", "Production\u0085"],
+    ["a C1 control (CSI)", "Prod\u009buction"],
+    ["a line separator", "Production\u2028Staging"],
+    ["a paragraph separator", "Prod\u2029uction"],
+    ["a right-to-left override", "Production\u202e"],
+    ["a left-to-right embedding", "\u202aProduction"],
+    ["a bidi isolate", "Prod\u2066uction\u2069"],
+    ["a right-to-left mark", "Production\u200f"],
+    ["a left-to-right mark", "\u200eProduction"],
+    ["a zero-width space", "Production\u200b"],
+    ["a zero-width joiner", "Produ\u200dction"],
+    ["a word joiner", "Produc\u2060tion"],
+    ["a byte order mark inside", "Prod\ufeffuction"],
+  ])("refuses a label with %s with validation_failed, on POST and PATCH", async (_what, label) => {
+    const account = await newAccount();
+    const created = await post({ label, organizationName: account.name, apiToken: account.token });
+    const error = expectError(created, 400, "validation_failed");
+    expect(error.details).toEqual([{ path: "label", message: expect.stringMatching(/invisible|control/) }]);
+    const integration = await connect(account, "Valid");
+    const patched = await api("PATCH", `/v1/integrations/${integration.id}`, { body: { label } });
+    expectError(patched, 400, "validation_failed");
+    await waitForRun(integration.lastSync!.id);
+  });
+
+  it("stores labels trimmed and in NFC, and compares them after that", async () => {
+    const account = await newAccount();
+    const decomposed = "  Cafe\u0301 Prod  ";
+    const first = await post({ label: decomposed, organizationName: account.name, apiToken: account.token });
+    expect(first.status, first.text).toBe(201);
+    expect(first.body.label).toBe("Caf\u00e9 Prod");
+    // The composed spelling is the same label: a conflict, not a second integration.
+    const composed = await post({
+      label: "Caf\u00e9 Prod",
+      organizationName: account.name,
+      apiToken: account.token,
+    });
+    expectError(composed, 409, "conflict");
+    await waitForRun(first.body.lastSync.id);
+  });
+
+  it("refuses a body that is not valid UTF-8 instead of storing U+FFFD", async () => {
+    const account = await newAccount();
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode(`{"label":"Prod`),
+      0xff,
+      0xfe,
+      ...new TextEncoder().encode(`","organizationName":"${account.name}","apiToken":"${account.token}"}`),
+    ]);
+    const response = await api("POST", "/v1/integrations", {
+      rawBody: bytes,
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(expectError(response, 400, "invalid_json").message).toMatch(/UTF-8/);
+    const list = await api("GET", "/v1/integrations");
+    expect(list.body.data.filter((i: any) => i.accountId === account.accountId)).toEqual([]);
+  });
+
   it("allows the same label on different accounts", async () => {
     const a = await newAccount();
     const b = await newAccount();

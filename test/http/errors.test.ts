@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { api, callWorker, READER } from "../support/api";
 import { TEST_SECRETS } from "../support/constants";
 import { expectError } from "../support/errors";
+import { expectLogged } from "../support/logs";
 import { KEY_K1, KEY_K2, secretValues } from "../support/secrets";
 import { setupAccount, sim } from "../support/simulator";
 import { connect, waitForRun } from "../support/sync";
@@ -250,6 +251,10 @@ describe("500 internal", () => {
     expect(response.text).not.toContain("cfut_leakme");
     expect(response.text).not.toMatch(/at .*\.ts:\d+/);
     expect(response.text).not.toContain("D1_ERROR");
+    // The log line says what happened, with the secret-looking value redacted.
+    const [line] = expectLogged("error", "unhandled_error", { path: "/v1/integrations" });
+    expect(line!.error).toContain("D1_ERROR");
+    expect(line!.error).not.toContain("cfut_leakme");
   });
 });
 
@@ -278,6 +283,22 @@ describe("503 not_configured", () => {
       expect(error.message).toContain("API_TOKEN");
       expect(error.message).not.toContain("ENCRYPTION_KEYS");
     }
+  });
+
+  it("refuses an admin token shorter than 32 characters, saying how to make one, without echoing it", async () => {
+    for (const value of ["sixteen-chars-00", "a-31-character-admin-token-0000"]) {
+      const response = await callWorker({ API_TOKEN: value }, "GET", "/v1/integrations", { token: value });
+      const error = expectError(response, 503, "not_configured");
+      expect(error.message).toContain("API_TOKEN must be at least 32 characters");
+      expect(error.message).toContain("openssl rand -hex 32");
+      expect(response.text).not.toContain(value);
+    }
+    const thirtyTwo = "a-32-character-admin-token-00000";
+    expect(thirtyTwo).toHaveLength(32);
+    const accepted = await callWorker({ API_TOKEN: thirtyTwo }, "GET", "/v1/integrations", {
+      token: thirtyTwo,
+    });
+    expect(accepted.status).toBe(200);
   });
 
   it("names both settings when both are missing", async () => {

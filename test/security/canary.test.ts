@@ -9,7 +9,7 @@ import { callWorker, seenBodies } from "../support/api";
 import { setupAccount, sim } from "../support/simulator";
 import { capturingQueue, runQueueMessage } from "../support/sync";
 
-const ADMIN = "CANARY-admin-token-5f0c2e9a";
+const ADMIN = "CANARY-admin-token-5f0c2e9a41d7b3c8";
 const READ = "CANARY-read-token-8d41b7c3";
 const KEY_OLD = "E0nY8cGv1n7m4e2G0cZb0m9k4W2QYhXh3h0p6WcK7Zs=";
 const KEY_NEW = "x5d0l3J9b2s6W0w8V1q4N7m2K5h8G1f4D7c0A3z6Y9s=";
@@ -18,7 +18,17 @@ const CF_TOKENS = {
   second: "cfut_CANARYsecondTokenBBBBBBBBBBBBBBBBBBBBBB2",
   wrong: "cfut_CANARYwrongTokenCCCCCCCCCCCCCCCCCCCCCCC3",
 };
-const SECRETS = [ADMIN, READ, KEY_OLD, KEY_NEW, ...Object.values(CF_TOKENS)];
+/** A secret as text might carry it: any case, URL-encoded, base64 (alone or inside a longer value). */
+const forms = (secret: string) => [
+  secret,
+  secret.toLowerCase(),
+  secret.toUpperCase(),
+  encodeURIComponent(secret),
+  btoa(secret).slice(0, -4),
+  btoa(`x:${secret}`).slice(4, -4),
+  btoa(`:${secret}`).slice(4, -4),
+];
+const SECRETS = [ADMIN, READ, KEY_OLD, KEY_NEW, ...Object.values(CF_TOKENS)].flatMap(forms);
 
 const logs: string[] = [];
 const spies: ReturnType<typeof vi.spyOn>[] = [];
@@ -120,14 +130,20 @@ describe("secret hygiene", () => {
     await call(keys("old"), "GET", "/openapi.json");
     await call(keys("old"), "GET", "/health");
 
-    // Cloudflare echoes the token in an error message: it must be redacted before it is stored.
+    // Cloudflare echoes the token in an error message, as is, re-cased, URL-encoded and in base64:
+    // every form must be redacted before it is stored.
     await sim.fault(
       { accountId: account.accountId, path: "members" },
       {
         kind: "status",
         status: 400,
         code: 6003,
-        message: `Invalid header: Bearer ${CF_TOKENS.first} (${CF_TOKENS.first})`,
+        message: [
+          `Invalid header: Bearer ${CF_TOKENS.first} (${CF_TOKENS.first})`,
+          `token ${CF_TOKENS.first.toLowerCase()} / ${CF_TOKENS.first.slice(5).toUpperCase()}`,
+          `url ${encodeURIComponent(CF_TOKENS.first)} basic ${btoa(`user:${CF_TOKENS.first}`)}`,
+          `raw ${btoa(CF_TOKENS.first)}`,
+        ].join("; "),
       },
       1,
     );

@@ -3,7 +3,7 @@ export const SIMULATOR_ORIGIN = "https://api.cloudflare.test";
 
 /** Secrets the Worker sees in tests; values are distinctive so leak searches can find them. */
 export const TEST_SECRETS = {
-  API_TOKEN: "test-admin-token-0123456789",
+  API_TOKEN: "test-admin-token-0123456789abcdefghij",
   API_READ_TOKENS: "test-read-token-aaaa,test-read-token-bbbb",
   // k2 first (encrypts), k1 still decrypts.
   ENCRYPTION_KEYS:

@@ -88,7 +88,7 @@ export const sim = {
   clearFaults: (query: { accountId?: string; token?: string }) =>
     control("DELETE", `/faults?${new URLSearchParams(query as Record<string, string>)}`),
   requests: (query: { accountId?: string; token?: string }) =>
-    control<{ requests: { method: string; path: string; query: string; status: number }[] }>(
+    control<{ requests: { method: string; path: string; query: string; status: number; at: string }[] }>(
       "GET",
       `/requests?${new URLSearchParams(query as Record<string, string>)}`,
     ).then((r) => r.requests),

@@ -7,8 +7,9 @@ import {
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { api } from "../support/api";
-import { setupAccount, sim } from "../support/simulator";
-import { connectAndSync, runQueueMessage, storedEvents, waitForRun } from "../support/sync";
+import { expectLogged } from "../support/logs";
+import { rawMember, setupAccount, sim } from "../support/simulator";
+import { connectAndSync, runQueueMessage, storedAccounts, storedEvents, waitForRun } from "../support/sync";
 
 /** A queued run written straight to D1, so only the handler under test (not the live queue) runs it. */
 async function queuedRun(integrationId: string, queuedAt = new Date().toISOString()) {
@@ -26,6 +27,25 @@ const deliver = (runId: string, integrationId: string, attempts = 1, queue = "co
   runQueueMessage({}, { runId, integrationId }, { attempts, queue });
 
 const runRow = (id: string) => env.DB.prepare("SELECT * FROM sync_runs WHERE id = ?").bind(id).first<any>();
+
+/** Everything a sync's batch writes: the run, the integration, its user accounts and events. */
+async function snapshot(integrationId: string, runId: string) {
+  return {
+    run: await runRow(runId),
+    integration: await env.DB.prepare("SELECT * FROM integrations WHERE id = ?").bind(integrationId).first(),
+    accounts: await storedAccounts(integrationId),
+    events: await storedEvents(integrationId),
+  };
+}
+
+/** Polls until `condition` holds (at most 10 s). */
+async function until(condition: () => Promise<boolean>) {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met within 10 s");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 async function tick(scheduledTime = Date.now()) {
   const ctx = createExecutionContext();
@@ -136,6 +156,45 @@ describe("races", () => {
     expect(await waitForRun(winner.id)).toMatchObject({ status: "succeeded" });
     const added = (await storedEvents(integration.id)).filter((e) => e.account_id === "e".repeat(32));
     expect(added).toHaveLength(1);
+  });
+
+  it("makes a late attempt's batch change nothing once another attempt has taken its lease", async () => {
+    const account = await setupAccount({ members: Array.from({ length: 120 }, (_, i) => rawMember(i + 1)) });
+    const { integration } = await connectAndSync(account);
+    // person1@ sorts first: it is on page 1, which attempt A reads before anything changes.
+    const first = rawMember(1);
+    // A's page 2 answers 429 with Retry-After 2 once: A waits 2 s in the middle of its listing.
+    await sim.fault(
+      { accountId: account.accountId, path: "members", page: 2 },
+      { kind: "rate_limit", retryAfter: 2 },
+      1,
+    );
+    const runId = await queuedRun(integration.id);
+    const attemptA = deliver(runId, integration.id, 1);
+    await until(async () =>
+      (await sim.requests({ accountId: account.accountId })).some(
+        (r) => r.status === 429 && /(^|&)page=2(&|$)/.test(r.query),
+      ),
+    );
+    expect(await runRow(runId)).toMatchObject({ status: "running", attempts: 1 });
+
+    // Cloudflare changes a member A has already read; A's lease runs out (as if A were stuck for
+    // the whole lease) and attempt B takes the run over and finishes it.
+    await sim.patchMember(account.accountId, first.id, { user: { first_name: "Renamed" } });
+    await env.DB.prepare("UPDATE sync_runs SET lease_until = ? WHERE id = ?")
+      .bind(Date.now() - 1, runId)
+      .run();
+    const attemptB = await deliver(runId, integration.id, 2);
+    expect(attemptB.explicitAcks).toEqual([`msg-${runId}-2`]);
+    const afterB = await snapshot(integration.id, runId);
+    expect(afterB.run).toMatchObject({ status: "succeeded", updated: 1, attempts: 2, lease_token: null });
+    expect(afterB.accounts.find((a) => a.id === first.id)).toMatchObject({ first_name: "Renamed" });
+
+    // A wakes up, finishes listing with its stale page 1 and sends its batch: it changes nothing.
+    const late = await attemptA;
+    expect(late.explicitAcks).toEqual([`msg-${runId}-1`]);
+    expect(await snapshot(integration.id, runId)).toEqual(afterB);
+    expectLogged("info", "sync_run", { runId, status: "superseded" });
   });
 });
 

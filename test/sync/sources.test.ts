@@ -46,6 +46,15 @@ describe("audit-log actors", () => {
     ).toEqual([invite.id]);
   });
 
+  it("pages through pendingOlderThanDays with cursors, the filter the same on every page", async () => {
+    const invites = [3, 4, 5].map((n) => rawMember(n, { status: "pending" }));
+    const account = await setupAccount({ members: [rawMember(1), ...invites] });
+    const { integration } = await connectAndSync(account);
+    const walked = await walkPages(`/v1/integrations/${integration.id}/accounts?pendingOlderThanDays=0`, 1);
+    expect(walked.pages).toBe(3);
+    expect(walked.rows.map((r) => r.id).sort()).toEqual(invites.map((m) => m.id).sort());
+  });
+
   it("attaches an entry that arrives late to the event an earlier sync wrote, once", async () => {
     const account = await setupAccount({ members: [rawMember(1), rawMember(2)] });
     const { integration } = await connectAndSync(account);

@@ -148,6 +148,22 @@ describe("re-sync", () => {
       `/v1/integrations/${integration.id}/events?since=${encodeURIComponent(run.startedAt)}`,
     );
     expect(feed.status).toBe(200);
+    // Each event names its user account as userAccountId; accountId is an integration's Cloudflare account.
+    for (const e of feed.body.data) {
+      expect(Object.keys(e).sort()).toEqual([
+        "actor",
+        "apiTokenId",
+        "auditLogId",
+        "changes",
+        "email",
+        "id",
+        "occurredAt",
+        "syncId",
+        "tokenName",
+        "type",
+        "userAccountId",
+      ]);
+    }
     const byAccount = new Map(feed.body.data.map((e: any) => [e.userAccountId, e]));
     expect(byAccount.get(id(1))).toMatchObject({
       type: "account.updated",
@@ -385,6 +401,13 @@ describe("rate limits", () => {
     // 3 pages + 2 refused tries + the account read, then the three optional sources
     expect(run.sources.members.requests).toBe(6);
     expect(run.apiRequests).toBe(9);
+    // Each retry of page 2 came at least the Retry-After (1 s) after the 429 it answers.
+    const page2 = (await sim.requests({ accountId: account.accountId }))
+      .filter((r) => r.path.endsWith("/members") && /(^|&)page=2(&|$)/.test(r.query))
+      .slice(-3);
+    expect(page2.map((r) => r.status)).toEqual([429, 429, 200]);
+    const gaps = page2.slice(1).map((r, i) => Date.parse(r.at) - Date.parse(page2[i]!.at));
+    for (const gap of gaps) expect(gap, `waited ${gap} ms`).toBeGreaterThanOrEqual(950);
   });
 });
 
