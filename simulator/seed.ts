@@ -115,7 +115,7 @@ export const DEMO = {
       type: "standard",
       members: ACME_GENERATED + ACME_IRREGULAR_MEMBERS.length,
       description:
-        "standard account; includes a pending invite, a policies-only member and a member without a 2FA flag",
+        "standard account; includes pending invites, a policies-only member and a member without a 2FA flag",
     },
     globex: {
       id: GLOBEX_ID,

@@ -47,7 +47,10 @@ export const REQUIRED_PERMISSIONS = "Account Settings: Read";
  */
 export const SOURCE_PERMISSIONS = {
   // Cloudflare has no audit-log group of its own: Account Settings covers Audit Logs v2.
-  auditLog: { what: "the account's audit log", permission: "Account Settings: Read" },
+  auditLog: {
+    what: "the account's audit log",
+    permission: "Account Settings: Read for this account (and check the account offers Audit Logs)",
+  },
   apiTokens: { what: "the account's API tokens", permission: "Account API Tokens: Read" },
   sso: { what: "the account's SSO connectors", permission: "SSO Connector: Read" },
 } as const;
