@@ -1,6 +1,6 @@
 /**
- * Retention (docs/sync.md#retention): sync runs, events, and user accounts removed before the
- * cutoff are deleted in bounded batches, so D1 does not grow without limit and no single
+ * Retention (docs/sync.md#retention): sync runs, events, and user accounts and API tokens removed
+ * before the cutoff are deleted in bounded batches, so D1 does not grow without limit and no single
  * statement runs long.
  */
 
@@ -12,10 +12,11 @@ export interface PruneCounts {
   syncRuns: number;
   events: number;
   userAccounts: number;
+  apiTokens: number;
 }
 
 export async function pruneHistory(db: D1Database, cutoffIso: string): Promise<PruneCounts> {
-  const counts: PruneCounts = { syncRuns: 0, events: 0, userAccounts: 0 };
+  const counts: PruneCounts = { syncRuns: 0, events: 0, userAccounts: 0, apiTokens: 0 };
   const statements = {
     // The latest run of each integration is kept: it is the integration's lastSync.
     syncRuns: db
@@ -39,6 +40,12 @@ export async function pruneHistory(db: D1Database, cutoffIso: string): Promise<P
       .prepare(
         `DELETE FROM user_accounts WHERE (integration_id, id) IN (
            SELECT integration_id, id FROM user_accounts WHERE removed_at IS NOT NULL AND removed_at < ?1 LIMIT ?2)`,
+      )
+      .bind(cutoffIso, PRUNE_BATCH),
+    apiTokens: db
+      .prepare(
+        `DELETE FROM api_tokens WHERE (integration_id, id) IN (
+           SELECT integration_id, id FROM api_tokens WHERE removed_at IS NOT NULL AND removed_at < ?1 LIMIT ?2)`,
       )
       .bind(cutoffIso, PRUNE_BATCH),
   };

@@ -38,6 +38,12 @@ function member(id: string, removedAt: string | null) {
   ).bind(ids.a, id, `${id}@example.com`, LONG_AGO, removedAt ?? AFTER, removedAt);
 }
 
+function apiToken(id: string, removedAt: string | null) {
+  return env.DB.prepare(
+    "INSERT INTO api_tokens (integration_id, id, name, status, first_seen_at, removed_at) VALUES (?, ?, ?, 'active', ?, ?)",
+  ).bind(ids.a, id, id, LONG_AGO, removedAt);
+}
+
 const exists = async (table: string, where: string, ...values: unknown[]) =>
   (await env.DB.prepare(`SELECT 1 FROM ${table} WHERE ${where}`)
     .bind(...values)
@@ -63,6 +69,9 @@ beforeAll(async () => {
     member("removed-at-cutoff", at(0)),
     member("removed-after", AFTER),
     member("current-since-long-ago", null),
+    apiToken("token-removed-before", BEFORE),
+    apiToken("token-removed-at-cutoff", at(0)),
+    apiToken("token-current", null),
   ]);
   await pruneHistory(env.DB, at(0));
 });
@@ -97,5 +106,12 @@ describe("retention", () => {
     expect(await has("removed-at-cutoff")).toBe(true);
     expect(await has("removed-after")).toBe(true);
     expect(await has("current-since-long-ago")).toBe(true);
+  });
+
+  it("deletes API tokens removed before the cutoff and keeps recently removed and current ones", async () => {
+    const has = (id: string) => exists("api_tokens", "integration_id = ? AND id = ?", ids.a, id);
+    expect(await has("token-removed-before")).toBe(false);
+    expect(await has("token-removed-at-cutoff")).toBe(true);
+    expect(await has("token-current")).toBe(true);
   });
 });
