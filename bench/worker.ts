@@ -24,7 +24,7 @@ const json = (body: string) =>
   new Response(body, { headers: { "Content-Type": "application/json; charset=utf-8" } });
 
 /**
- * The SQL of `listAccounts` (src/store/accounts.ts) for one integration's first page, built the
+ * The SQL of `listUserAccounts` (src/store/user-accounts-read.ts) for one integration's first page, built the
  * same way for the filters the bench uses, run on env.DB directly: no auth, no validation, no row
  * mapping, no cursor. The bench checks that it returns the same ids as the real route. With
  * `map=1` it also maps rows as the API does (a diagnostic for a missed target).
@@ -43,8 +43,10 @@ async function bareAccounts(env: BenchEnv, params: URLSearchParams): Promise<Res
     values.push(q.toLowerCase(), q.toLowerCase());
   }
   const limit = Number(params.get("limit") ?? 100);
+  // The same columns as the route's query, so the floor is that query run bare.
   const sql = `SELECT ua.integration_id, ua.id, ua.user_id, ua.email, ua.first_name, ua.last_name, ua.status,
-         ua.roles, ua.policies, ua.two_factor_enabled, ua.first_seen_at, ua.last_seen_at, ua.removed_at,
+         ua.roles, ua.policies, ua.two_factor_enabled, ua.api_access_enabled, ua.shape, ua.invited_at,
+         ua.invited_by, ua.first_seen_at, ua.last_seen_at, ua.removed_at,
          i.last_successful_sync_at AS integration_last_success
     FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id
    WHERE ${where.join(" AND ")}
