@@ -382,6 +382,18 @@ describe("recomputing findings", () => {
     expect(await recomputeRowsWritten(integration.id)).toBe(0);
   });
 
+  it("an open finding whose wording changes is rewritten in place, with no new feed event", async () => {
+    const { account, integration } = await troubledAccount();
+    const [before] = await ofType(integration.id, "too_many_super_admins");
+    const feed = await storedFeed(integration.id);
+    await sim.addMembers(account.accountId, [rawMember(18, { roles: SUPER_ADMIN })]);
+    await syncNow(integration.id);
+    const [after] = await ofType(integration.id, "too_many_super_admins");
+    expect(after).toMatchObject({ id: before.id, status: "open", openedAt: before.openedAt });
+    expect(after.detail).toContain("5 members");
+    expect(await storedFeed(integration.id)).toEqual(feed);
+  });
+
   it("deleting an integration deletes its findings and their feed", async () => {
     const { integration } = await troubledAccount();
     expect((await api("DELETE", `/v1/integrations/${integration.id}`)).status).toBe(204);
