@@ -5,8 +5,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { recomputeFindingStatements } from "../../src/store/findings";
-import { api, walkPages } from "../support/api";
+import { api, callWorker, walkPages } from "../support/api";
 import { expectError } from "../support/errors";
+import { loggedEvents } from "../support/logs";
 import { type RawMember, rawMember, setupAccount, sim } from "../support/simulator";
 import { connectAndSync, deliver, startSync, syncNow } from "../support/sync";
 
@@ -371,6 +372,11 @@ describe("recomputing findings", () => {
     expect(await storedFindings(integration.id)).toEqual(before);
     expect(await storedFeed(integration.id)).toEqual(feed);
     expect(await recomputeRowsWritten(integration.id)).toBe(0);
+    // The run's own figure: lease, run result and integration, as before findings existed.
+    const last = loggedEvents("sync_run")
+      .filter((l) => l.integrationId === integration.id && l.status === "succeeded")
+      .at(-1);
+    expect(last?.rowsWritten).toBe(3);
   });
 
   it("a change writes only the findings it changes (and their feed rows)", async () => {
@@ -479,5 +485,25 @@ describe("finding routes", () => {
     expect(since.rows.map((e) => e.id)).toContain(feed.at(-1)!.id);
     const future = await api("GET", `/v1/findings/events?since=2999-01-01T00:00:00Z`);
     expect(future.body).toEqual({ data: [], nextCursor: null });
+  });
+});
+
+describe("finding thresholds", () => {
+  it("refuses STALE_INVITATION_DAYS and MAX_SUPER_ADMINS that are not whole numbers, naming the setting", async () => {
+    for (const [name, value] of [
+      ["STALE_INVITATION_DAYS", "two weeks"],
+      ["STALE_INVITATION_DAYS", "-1"],
+      ["MAX_SUPER_ADMINS", "1.5"],
+    ] as const) {
+      const error = expectError(
+        await callWorker({ [name]: value }, "GET", "/v1/findings"),
+        503,
+        "not_configured",
+      );
+      expect(error.message).toContain(`${name} must be a whole number`);
+    }
+    expect(
+      (await callWorker({ STALE_INVITATION_DAYS: "", MAX_SUPER_ADMINS: "5" }, "GET", "/v1/findings")).status,
+    ).toBe(200);
   });
 });
