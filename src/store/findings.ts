@@ -183,24 +183,46 @@ export function recomputeFindingStatements(
   ];
 }
 
+/**
+ * sync_stale for the integrations `where` selects (aliases i: integration, r: its latest run),
+ * opened at ?1. One wording per cause, shared by both paths, so a finding that still holds is not
+ * rewritten.
+ */
+const syncStaleSql = (where: string) => `INSERT INTO findings (${COLUMNS})
+  SELECT 'sync_stale:' || i.id || ':integration:' || i.id, i.id, 'sync_stale', 'high', 'integration', i.id, NULL,
+         'Sync failing: ' || i.organization_name,
+         CASE WHEN r.status = 'failed'
+           THEN 'The latest sync of ' || i.organization_name || ' (' || i.label || ') failed ('
+             || COALESCE(r.error_code, 'error') || '); its members and tokens here are as of the last successful sync.'
+           ELSE 'No successful sync of ' || i.organization_name || ' (' || i.label || ') since '
+             || COALESCE(i.last_successful_sync_at, 'it was connected on ' || i.created_at) || '.'
+         END,
+         ${lit(FINDING_CATALOGUE.sync_stale.remediation)}, 'open', ?1, NULL
+    FROM integrations i LEFT JOIN sync_runs r ON r.id = i.last_sync_id
+   WHERE ${where}
+  ${UPSERT_OPEN}`;
+
 /** Opens sync_stale for a run that just failed, if it is still the integration's latest. */
 export function syncFailedFindingStatement(
   db: D1Database,
-  f: { integrationId: string; runId: string },
+  f: { integrationId: string; runId: string; finishedAt: string },
 ): D1PreparedStatement {
   return db
+    .prepare(syncStaleSql("i.id = ?2 AND r.id = ?3 AND r.status = 'failed'"))
+    .bind(f.finishedAt, f.integrationId, f.runId);
+}
+
+/**
+ * The cron's check (docs/findings.md): sync_stale for every integration whose latest run failed
+ * (abandoned ones included), or that is enabled and has had no successful sync since `cutoff`.
+ */
+export function staleSyncFindingStatement(db: D1Database, now: string, cutoff: string): D1PreparedStatement {
+  return db
     .prepare(
-      `INSERT INTO findings (${COLUMNS})
-       SELECT 'sync_stale:' || i.id || ':integration:' || i.id, i.id, 'sync_stale', 'high', 'integration', i.id, NULL,
-              'Sync failing: ' || i.organization_name,
-              'The latest sync of ' || i.organization_name || ' (' || i.label || ') failed ('
-                || COALESCE(r.error_code, 'error') || '); its members and tokens here are as of the last successful sync.',
-              ${lit(FINDING_CATALOGUE.sync_stale.remediation)}, 'open', r.finished_at, NULL
-         FROM integrations i JOIN sync_runs r ON r.id = i.last_sync_id
-        WHERE i.id = ?1 AND r.id = ?2 AND r.status = 'failed'
-       ${UPSERT_OPEN}`,
+      syncStaleSql(`r.status = 'failed'
+         OR (i.enabled = 1 AND julianday(COALESCE(i.last_successful_sync_at, i.created_at)) < julianday(?2))`),
     )
-    .bind(f.integrationId, f.runId);
+    .bind(now, cutoff);
 }
 
 export interface Finding {

@@ -282,7 +282,11 @@ export async function failRun(db: D1Database, leaseToken: string | null, f: RunF
           WHERE id = ? AND last_sync_id = ? AND EXISTS (SELECT 1 FROM sync_runs WHERE id = ? AND status = 'failed')`,
       )
       .bind(f.integrationId, f.runId, f.runId),
-    syncFailedFindingStatement(db, { integrationId: f.integrationId, runId: f.runId }),
+    syncFailedFindingStatement(db, {
+      integrationId: f.integrationId,
+      runId: f.runId,
+      finishedAt: f.finishedAt,
+    }),
   ]);
 }
 

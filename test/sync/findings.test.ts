@@ -4,12 +4,14 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { recomputeFindingStatements } from "../../src/store/findings";
+import { loadConfig } from "../../src/config";
+import { recomputeFindingStatements, staleSyncFindingStatement } from "../../src/store/findings";
+import { runScheduledTick } from "../../src/sync/schedule";
 import { api, callWorker, walkPages } from "../support/api";
 import { expectError } from "../support/errors";
 import { loggedEvents } from "../support/logs";
 import { type RawMember, rawMember, setupAccount, sim } from "../support/simulator";
-import { connectAndSync, deliver, startSync, syncNow } from "../support/sync";
+import { capturingQueue, connectAndSync, deliver, startSync, syncNow } from "../support/sync";
 
 const DAY_MS = 86_400_000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
@@ -485,6 +487,68 @@ describe("finding routes", () => {
     expect(since.rows.map((e) => e.id)).toContain(feed.at(-1)!.id);
     const future = await api("GET", `/v1/findings/events?since=2999-01-01T00:00:00Z`);
     expect(future.body).toEqual({ data: [], nextCursor: null });
+  });
+});
+
+/** The cron's work, run directly with the queue captured (no sync is delivered); returns the queued ids. */
+async function cronTick(now = Date.now()) {
+  const config = await loadConfig(env);
+  if (!config.ok) throw new Error(config.error);
+  const { queue, messages } = capturingQueue();
+  await runScheduledTick({ db: env.DB, queue: queue as unknown as Queue, config: config.value }, now);
+  return messages.map((m) => m.integrationId);
+}
+
+describe("sync_stale from the cron", () => {
+  it("opens when no sync succeeded for 3 cron intervals, and leaves an open one unwritten", async () => {
+    const account = await setupAccount({ members: [rawMember(2)], enforceTwoFactor: true });
+    const { integration } = await connectAndSync(account);
+    // The cron's statement, run on its own: the tick would also queue a sync.
+    const check = () =>
+      staleSyncFindingStatement(
+        env.DB,
+        new Date().toISOString(),
+        new Date(Date.now() - 45 * 60_000).toISOString(),
+      ).run();
+    await check();
+    expect(await ofType(integration.id, "sync_stale")).toEqual([]);
+    const lastSuccess = new Date(Date.now() - 46 * 60_000).toISOString();
+    await env.DB.prepare("UPDATE integrations SET last_successful_sync_at = ? WHERE id = ?")
+      .bind(lastSuccess, integration.id)
+      .run();
+    await check();
+    const [finding] = await ofType(integration.id, "sync_stale");
+    expect(finding.status).toBe("open");
+    expect(finding.detail).toContain(`since ${lastSuccess}`);
+    const before = await storedFindings(integration.id);
+    const feed = await storedFeed(integration.id);
+    expect((await check()).meta.rows_written).toBe(0);
+    expect(await storedFindings(integration.id)).toEqual(before);
+    expect(await storedFeed(integration.id)).toEqual(feed);
+    await syncNow(integration.id);
+    expect((await ofType(integration.id, "sync_stale"))[0].status).toBe("resolved");
+  });
+
+  it("opens for an integration whose latest run failed, in the words failRun used", async () => {
+    const account = await setupAccount({ members: [rawMember(2)], enforceTwoFactor: true });
+    const { integration } = await connectAndSync(account);
+    await sim.patchToken(account.token, { revoked: true });
+    expect((await syncNow(integration.id)).status).toBe("failed");
+    // Disabled, so the tick queues no new run for it: its latest run stays the failed one.
+    expect(
+      (await api("PATCH", `/v1/integrations/${integration.id}`, { body: { enabled: false } })).status,
+    ).toBe(200);
+    const [opened] = await storedFindings(integration.id);
+    const feed = await storedFeed(integration.id);
+    await cronTick();
+    expect(await storedFindings(integration.id)).toEqual([opened]);
+    expect(await storedFeed(integration.id)).toEqual(feed);
+    // Lost (say, before the findings existed): the cron opens it from the failed run.
+    await env.DB.prepare("DELETE FROM findings WHERE integration_id = ?").bind(integration.id).run();
+    await cronTick();
+    expect(await storedFindings(integration.id)).toMatchObject([
+      { type: "sync_stale", detail: opened!.detail },
+    ]);
   });
 });
 
