@@ -9,6 +9,7 @@ import type { Config } from "../config";
 import { AppError } from "../lib/errors";
 import { log } from "../lib/log";
 import { nowIso } from "../lib/time";
+import { recomputeFindingStatements } from "../store/findings";
 import {
   deleteIntegration,
   getIntegration,
@@ -257,7 +258,7 @@ integrationRoutes.openapi(
     tags: ["Integrations"],
     summary: "Change label, token, enabled or allowedEmailDomains",
     description:
-      "A new apiToken is verified exactly like at creation; the old token stays in place until the new one passes. New allowedEmailDomains apply to findings from the next sync on.",
+      "A new apiToken is verified exactly like at creation; the old token stays in place until the new one passes. New allowedEmailDomains recompute the integration's findings at once, from the stored members.",
     request: {
       params: IdParam,
       body: { required: true, content: { "application/json": { schema: PatchIntegrationBody } } },
@@ -305,6 +306,16 @@ integrationRoutes.openapi(
     } catch (e) {
       if (isDuplicateLabel(e)) throw conflict(row.organization_name, newLabel);
       throw e;
+    }
+    if (body.allowedEmailDomains !== undefined) {
+      // external_member follows the new domains at once, from the stored members.
+      const recompute = {
+        integrationId: id,
+        now: nowIso(),
+        thresholds: config.findings,
+        syncSucceeded: false,
+      };
+      await c.env.DB.batch(recomputeFindingStatements(c.env.DB, recompute));
     }
     log("info", "integration_updated", { integrationId: id, fields: Object.keys(body) });
     return c.json((await getIntegration(c.env.DB, id))!, 200);

@@ -162,7 +162,13 @@ function groupStatements(
  */
 export function recomputeFindingStatements(
   db: D1Database,
-  w: { integrationId: string; now: string; thresholds: FindingThresholds },
+  w: {
+    integrationId: string;
+    now: string;
+    thresholds: FindingThresholds;
+    /** False when recomputing outside a sync (a changed setting): sync_stale is left as it is. */
+    syncSucceeded?: boolean;
+  },
 ): D1PreparedStatement[] {
   const now = Date.parse(w.now);
   const params = [
@@ -172,8 +178,10 @@ export function recomputeFindingStatements(
     w.thresholds.maxSuperAdmins,
     new Date(now - API_TOKEN_STALE_DAYS * DAY_MS).toISOString(),
   ];
+  const statements = GROUPS.flatMap((types) => groupStatements(db, types, params));
+  if (w.syncSucceeded === false) return statements;
   return [
-    ...GROUPS.flatMap((types) => groupStatements(db, types, params)),
+    ...statements,
     db
       .prepare(
         `UPDATE findings SET status = 'resolved', resolved_at = ?2

@@ -224,6 +224,24 @@ describe("findings from a sync", () => {
     expect(await findings(integration.id, "type=external_member&status=open")).toEqual([]);
   });
 
+  it("PATCH allowedEmailDomains recomputes external_member at once, leaving sync_stale as it is", async () => {
+    const outsider = rawMember(6, {
+      email: "pat@contractor.io",
+      user: { ...rawMember(6).user, email: "pat@contractor.io" },
+    });
+    const account = await setupAccount({ members: [rawMember(2), outsider], enforceTwoFactor: true });
+    const { integration } = await connectAndSync(account);
+    await sim.patchToken(account.token, { revoked: true });
+    expect((await syncNow(integration.id)).status).toBe("failed");
+    const patch = (domains: string[]) =>
+      api("PATCH", `/v1/integrations/${integration.id}`, { body: { allowedEmailDomains: domains } });
+    expect((await patch(["example.com"])).status).toBe(200);
+    const open = await findings(integration.id, "status=open");
+    expect(open.map((f) => f.type).sort()).toEqual(["external_member", "sync_stale"]);
+    expect((await patch(["contractor.io", "example.com"])).status).toBe(200);
+    expect((await findings(integration.id, "status=open")).map((f) => f.type)).toEqual(["sync_stale"]);
+  });
+
   it("refuses allowedEmailDomains that are not lower-case domains, naming the entry", async () => {
     const account = await setupAccount({ members: [rawMember(2)] });
     const { integration } = await connectAndSync(account);
