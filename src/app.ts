@@ -11,6 +11,7 @@ import { apiTokenRoutes } from "./http/api-tokens";
 import { createRouter } from "./http/context";
 import { docsPage } from "./http/docs";
 import { eventRoutes } from "./http/events";
+import { findingRoutes } from "./http/findings";
 import { integrationRoutes } from "./http/integrations";
 import { parseJsonBody, requireAuth, requireConfig, securityHeaders } from "./http/middleware";
 import { jsonContent } from "./http/schemas";
@@ -42,6 +43,7 @@ export function createApp() {
   app.route("/", eventRoutes);
   app.route("/", accountRoutes);
   app.route("/", apiTokenRoutes);
+  app.route("/", findingRoutes);
   app.route("/", adminRoutes);
 
   documentApi(app);

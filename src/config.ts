@@ -14,6 +14,8 @@ export interface AppEnv extends Env {
   ENCRYPTION_KEYS?: string;
   /** Per-request timeout towards Cloudflare; tests shorten it. */
   CLOUDFLARE_TIMEOUT_MS?: string;
+  STALE_INVITATION_DAYS?: string;
+  MAX_SUPER_ADMINS?: string;
 }
 
 /**
@@ -29,6 +31,9 @@ const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 const DEFAULT_RETENTION_DAYS = 400;
 /** Cloudflare answers in well under a second; 15 s leaves room for slow pages, not for hangs. */
 const DEFAULT_CLOUDFLARE_TIMEOUT_MS = 15_000;
+/** Findings thresholds (docs/findings.md). */
+const DEFAULT_STALE_INVITATION_DAYS = 14;
+const DEFAULT_MAX_SUPER_ADMINS = 3;
 
 export interface Config {
   adminToken: string;
@@ -37,6 +42,7 @@ export interface Config {
   cloudflareApiBaseUrl: string;
   cloudflareTimeoutMs: number;
   retentionDays: number;
+  findings: { staleInvitationDays: number; maxSuperAdmins: number };
 }
 
 const optionalInt = (name: string, fallback: number, min: number, max: number) =>
@@ -67,6 +73,8 @@ const varsSchema = z.object({
     }),
   RETENTION_DAYS: optionalInt("RETENTION_DAYS", DEFAULT_RETENTION_DAYS, 1, 36_500),
   CLOUDFLARE_TIMEOUT_MS: optionalInt("CLOUDFLARE_TIMEOUT_MS", DEFAULT_CLOUDFLARE_TIMEOUT_MS, 100, 120_000),
+  STALE_INVITATION_DAYS: optionalInt("STALE_INVITATION_DAYS", DEFAULT_STALE_INVITATION_DAYS, 0, 3650),
+  MAX_SUPER_ADMINS: optionalInt("MAX_SUPER_ADMINS", DEFAULT_MAX_SUPER_ADMINS, 0, 10_000),
 });
 
 function parseAdminToken(raw: string | undefined): Result<string, string> {
@@ -126,5 +134,9 @@ async function parseConfig(env: AppEnv): Promise<Result<Config, string>> {
     cloudflareApiBaseUrl: vars.data.CLOUDFLARE_API_BASE_URL,
     cloudflareTimeoutMs: vars.data.CLOUDFLARE_TIMEOUT_MS,
     retentionDays: vars.data.RETENTION_DAYS,
+    findings: {
+      staleInvitationDays: vars.data.STALE_INVITATION_DAYS,
+      maxSuperAdmins: vars.data.MAX_SUPER_ADMINS,
+    },
   });
 }

@@ -9,6 +9,7 @@ import type { Config } from "../config";
 import { AppError } from "../lib/errors";
 import { log } from "../lib/log";
 import { nowIso } from "../lib/time";
+import { recomputeFindingStatements } from "../store/findings";
 import {
   deleteIntegration,
   getIntegration,
@@ -89,10 +90,34 @@ const CreateIntegrationBody = z
   })
   .openapi("CreateIntegration");
 
+/** A lower-cased DNS name such as example.com: letters, digits and hyphens in dot-separated labels. */
+const emailDomain = z
+  .string()
+  .max(253)
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    "must be a lower-case domain such as example.com",
+  );
+
+const allowedEmailDomains = z
+  .array(emailDomain)
+  .max(100, "at most 100 domains")
+  .refine((d) => new Set(d).size === d.length, "must not list a domain twice")
+  .openapi({
+    example: ["example.com"],
+    description:
+      "Email domains your organisation owns; a member with another domain is an external_member finding. Empty: the check is off.",
+  });
+
 const PatchIntegrationBody = z
-  .strictObject({ label: label.optional(), apiToken: apiToken.optional(), enabled: z.boolean().optional() })
-  .refine((b) => b.label !== undefined || b.apiToken !== undefined || b.enabled !== undefined, {
-    message: "give at least one of label, apiToken, enabled",
+  .strictObject({
+    label: label.optional(),
+    apiToken: apiToken.optional(),
+    enabled: z.boolean().optional(),
+    allowedEmailDomains: allowedEmailDomains.optional(),
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: "give at least one of label, apiToken, enabled, allowedEmailDomains",
   })
   .openapi("PatchIntegration");
 
@@ -168,6 +193,7 @@ integrationRoutes.openapi(
       sources: null,
       sso: null,
       audit_watermark: null,
+      allowed_email_domains: "[]",
     };
     try {
       await insertIntegrationStatement(c.env.DB, row).run();
@@ -230,9 +256,9 @@ integrationRoutes.openapi(
     method: "patch",
     path: "/v1/integrations/{id}",
     tags: ["Integrations"],
-    summary: "Change label, token or enabled",
+    summary: "Change label, token, enabled or allowedEmailDomains",
     description:
-      "A new apiToken is verified exactly like at creation; the old token stays in place until the new one passes.",
+      "A new apiToken is verified exactly like at creation; the old token stays in place until the new one passes. New allowedEmailDomains recompute the integration's findings at once, from the stored members.",
     request: {
       params: IdParam,
       body: { required: true, content: { "application/json": { schema: PatchIntegrationBody } } },
@@ -270,10 +296,26 @@ integrationRoutes.openapi(
       };
     }
     try {
-      await updateIntegration(c.env.DB, id, { label: body.label, enabled: body.enabled, token }, nowIso());
+      const patch = {
+        label: body.label,
+        enabled: body.enabled,
+        allowedEmailDomains: body.allowedEmailDomains,
+        token,
+      };
+      await updateIntegration(c.env.DB, id, patch, nowIso());
     } catch (e) {
       if (isDuplicateLabel(e)) throw conflict(row.organization_name, newLabel);
       throw e;
+    }
+    if (body.allowedEmailDomains !== undefined) {
+      // external_member follows the new domains at once, from the stored members.
+      const recompute = {
+        integrationId: id,
+        now: nowIso(),
+        thresholds: config.findings,
+        syncSucceeded: false,
+      };
+      await c.env.DB.batch(recomputeFindingStatements(c.env.DB, recompute));
     }
     log("info", "integration_updated", { integrationId: id, fields: Object.keys(body) });
     return c.json((await getIntegration(c.env.DB, id))!, 200);

@@ -114,6 +114,9 @@ export const IntegrationSchema = z
       .object({ enabled: z.boolean(), emailDomains: z.array(z.string()) })
       .nullable()
       .openapi({ description: "Dashboard SSO from the account's SSO connectors; null until read" }),
+    allowedEmailDomains: z.array(z.string()).openapi({
+      description: "Email domains your organisation owns (external_member findings); empty: off",
+    }),
   })
   .openapi("Integration", {
     example: {
@@ -136,6 +139,7 @@ export const IntegrationSchema = z
           "The token may not read the account's API tokens: add Account API Tokens: Read to it in the Cloudflare dashboard. Members still sync.",
       },
       sso: { enabled: true, emailDomains: ["example.com"] },
+      allowedEmailDomains: ["example.com"],
     },
   });
 

@@ -20,6 +20,8 @@ export interface Integration {
   /** What to do about each source that is not ok. */
   sourceMessages: Partial<Record<keyof SourceStates, string>>;
   sso: { enabled: boolean; emailDomains: string[] } | null;
+  /** Email domains the organisation owns; empty turns the external_member finding off. */
+  allowedEmailDomains: string[];
 }
 
 /** Each source's state after the latest sync (docs/sources.md). */
@@ -56,6 +58,8 @@ export interface IntegrationRow {
   /** JSON {enabled, emailDomains}, NULL until the SSO connectors were read. */
   sso: string | null;
   audit_watermark: string | null;
+  /** JSON array of lower-cased domains. */
+  allowed_email_domains: string;
 }
 
 function sourcesOf(json: string | null): Pick<Integration, "sources" | "sourceMessages"> {
@@ -120,6 +124,7 @@ function fromJoined(row: JoinedRow): Integration {
     tokenExpiresAt: row.token_expires_at,
     ...sourcesOf(row.sources),
     sso: row.sso ? JSON.parse(row.sso) : null,
+    allowedEmailDomains: JSON.parse(row.allowed_email_domains) as string[],
   };
 }
 
@@ -183,6 +188,7 @@ export async function isLabelTaken(
 export interface IntegrationPatch {
   label?: string;
   enabled?: boolean;
+  allowedEmailDomains?: string[];
   token?: {
     kind: "user" | "account";
     credentialKeyId: string;
@@ -201,6 +207,10 @@ export async function updateIntegration(db: D1Database, id: string, patch: Integ
   if (patch.enabled !== undefined) {
     sets.push("enabled = ?");
     values.push(patch.enabled ? 1 : 0);
+  }
+  if (patch.allowedEmailDomains !== undefined) {
+    sets.push("allowed_email_domains = ?");
+    values.push(JSON.stringify(patch.allowedEmailDomains));
   }
   if (patch.token) {
     sets.push("token_kind = ?", "credential_key_id = ?", "token_expires_at = ?", "enforce_two_factor = ?");
@@ -221,6 +231,8 @@ export async function updateIntegration(db: D1Database, id: string, patch: Integ
 export async function deleteIntegration(db: D1Database, id: string): Promise<boolean> {
   const results = await db.batch([
     db.prepare("DELETE FROM events WHERE integration_id = ?").bind(id),
+    db.prepare("DELETE FROM finding_events WHERE integration_id = ?").bind(id),
+    db.prepare("DELETE FROM findings WHERE integration_id = ?").bind(id),
     db.prepare("DELETE FROM user_accounts WHERE integration_id = ?").bind(id),
     db.prepare("DELETE FROM api_tokens WHERE integration_id = ?").bind(id),
     db.prepare("DELETE FROM sync_runs WHERE integration_id = ?").bind(id),

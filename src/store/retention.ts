@@ -1,6 +1,6 @@
 /**
- * Retention (docs/sync.md#retention): sync runs, events, and user accounts and API tokens removed
- * before the cutoff are deleted in bounded batches, so D1 does not grow without limit and no single
+ * Retention (docs/sync.md#retention): sync runs, events, user accounts and API tokens removed
+ * before the cutoff, findings resolved before it and finding events older than it are deleted in bounded batches, so D1 does not grow without limit and no single
  * statement runs long.
  */
 
@@ -13,11 +13,13 @@ export interface PruneCounts {
   events: number;
   userAccounts: number;
   apiTokens: number;
+  findings: number;
+  findingEvents: number;
 }
 
-export async function pruneHistory(db: D1Database, cutoffIso: string): Promise<PruneCounts> {
-  const counts: PruneCounts = { syncRuns: 0, events: 0, userAccounts: 0, apiTokens: 0 };
-  const statements = {
+/** One bounded DELETE per kind of history, each run until it deletes less than a batch. */
+function pruneStatements(db: D1Database, cutoffIso: string): Record<keyof PruneCounts, D1PreparedStatement> {
+  return {
     // The latest run of each integration is kept: it is the integration's lastSync.
     syncRuns: db
       .prepare(
@@ -48,7 +50,32 @@ export async function pruneHistory(db: D1Database, cutoffIso: string): Promise<P
            SELECT integration_id, id FROM api_tokens WHERE removed_at IS NOT NULL AND removed_at < ?1 LIMIT ?2)`,
       )
       .bind(cutoffIso, PRUNE_BATCH),
+    // Open findings stay however old; a pruned one that comes back opens as a new row.
+    findings: db
+      .prepare(
+        `DELETE FROM findings WHERE id IN (
+           SELECT id FROM findings WHERE status = 'resolved' AND resolved_at < ?1 LIMIT ?2)`,
+      )
+      .bind(cutoffIso, PRUNE_BATCH),
+    findingEvents: db
+      .prepare(
+        `DELETE FROM finding_events WHERE ordinal IN (
+           SELECT ordinal FROM finding_events WHERE occurred_at < ?1 LIMIT ?2)`,
+      )
+      .bind(cutoffIso, PRUNE_BATCH),
   };
+}
+
+export async function pruneHistory(db: D1Database, cutoffIso: string): Promise<PruneCounts> {
+  const counts: PruneCounts = {
+    syncRuns: 0,
+    events: 0,
+    userAccounts: 0,
+    apiTokens: 0,
+    findings: 0,
+    findingEvents: 0,
+  };
+  const statements = pruneStatements(db, cutoffIso);
   for (const key of Object.keys(statements) as (keyof PruneCounts)[]) {
     for (let i = 0; i < PRUNE_MAX_BATCHES; i++) {
       const result = await statements[key].run();

@@ -1,14 +1,16 @@
 /**
  * The whole result of a successful sync as one list of statements for one `DB.batch()` (a
  * transaction, docs/sync.md#one-sync-step-by-step): the run, the user accounts, their events and
- * the integration. The run's statement comes first, so a lost lease aborts everything after it.
+ * the integration, then the recomputed findings. The run's statement comes first, so a lost lease aborts everything after it.
  */
 import type { TokenDiff } from "../domain/api-token-diff";
 import { assignActors, type MembershipChange } from "../domain/audit";
 import type { MemberDiff } from "../domain/diff";
 import { eventsFromDiff, eventsFromTokenDiff } from "../domain/event";
+import type { FindingThresholds } from "../domain/finding";
 import { apiTokenWriteStatements } from "./api-tokens";
 import { attachActorStatements, insertEventStatements } from "./events";
+import { recomputeFindingStatements } from "./findings";
 import { recordSyncSuccessStatement, type StoredSources } from "./integrations";
 import { finishRunStatement, type SourceStats } from "./sync-runs";
 import {
@@ -31,6 +33,8 @@ export interface SyncWrite {
   pages: number;
   apiRequests: number;
   enforceTwoFactor: boolean | null;
+  /** Thresholds of the findings recomputed at the end of the batch (docs/findings.md). */
+  findingThresholds: FindingThresholds;
   /** The optional sources: what each recorded, and what to write (null: not read this time). */
   sources: {
     states: StoredSources;
@@ -78,6 +82,12 @@ export function syncWriteStatements(db: D1Database, w: SyncWrite): D1PreparedSta
       sources: sources.states,
       sso: sources.sso,
       auditWatermark: sources.audit?.readUntil ?? null,
+    }),
+    // Last, so they see everything this batch wrote.
+    ...recomputeFindingStatements(db, {
+      integrationId: w.integrationId,
+      now: w.finishedAt,
+      thresholds: w.findingThresholds,
     }),
   ];
 }

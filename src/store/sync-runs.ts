@@ -1,5 +1,6 @@
 /** SQL for the sync_runs table (docs/api.md#sync-runs): creation, the lease, results, listing. */
 import type { ErrorCode, Failure } from "../lib/errors";
+import { syncFailedFindingStatement } from "./findings";
 
 export type SyncTrigger = "cron" | "manual" | "create";
 export type SyncStatus = "queued" | "running" | "succeeded" | "failed";
@@ -255,7 +256,7 @@ export interface RunFailure {
 
 /**
  * Marks a run failed (only while this attempt holds its lease, or for runs nobody holds) and the
- * integration `error`; user accounts are not touched (docs/sync.md#never-a-partial-list).
+ * integration `error`, opening its sync_stale finding; user accounts are not touched (docs/sync.md#never-a-partial-list).
  */
 export async function failRun(db: D1Database, leaseToken: string | null, f: RunFailure): Promise<void> {
   await db.batch([
@@ -281,6 +282,11 @@ export async function failRun(db: D1Database, leaseToken: string | null, f: RunF
           WHERE id = ? AND last_sync_id = ? AND EXISTS (SELECT 1 FROM sync_runs WHERE id = ? AND status = 'failed')`,
       )
       .bind(f.integrationId, f.runId, f.runId),
+    syncFailedFindingStatement(db, {
+      integrationId: f.integrationId,
+      runId: f.runId,
+      finishedAt: f.finishedAt,
+    }),
   ]);
 }
 

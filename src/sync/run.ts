@@ -235,6 +235,7 @@ class LeasedRun {
       pages: this.pages,
       apiRequests: this.apiRequests,
       enforceTwoFactor,
+      findingThresholds: this.deps.config.findings,
       sources,
     });
     // D1 rows written by this run (lease + result), reported so write costs stay visible.

@@ -1,10 +1,13 @@
 /**
- * The Cron Trigger's work (docs/sync.md#triggers): fail runs that got stuck, queue one sync per enabled
- * integration, and prune history older than RETENTION_DAYS. Each step is bounded so a tick
- * fits one invocation however many integrations there are.
+ * The Cron Trigger's work (docs/sync.md#triggers): fail runs that got stuck, open sync_stale findings
+ * (docs/findings.md), queue one sync per enabled integration, and prune history older than
+ * RETENTION_DAYS. Each step is bounded so a tick fits one invocation however many integrations
+ * there are.
  */
 import type { Config } from "../config";
+import { CRON_INTERVAL_MINUTES, SYNC_STALE_INTERVALS } from "../domain/finding";
 import { log } from "../lib/log";
+import { staleSyncFindingStatement } from "../store/findings";
 import { listEnabledIntegrationIds } from "../store/integrations";
 import { pruneHistory } from "../store/retention";
 import { abandonStuckRuns } from "../store/sync-runs";
@@ -31,6 +34,12 @@ export async function runScheduledTick(deps: ScheduleDeps, now = Date.now()) {
     new Date(now - QUEUED_ABANDON_MS).toISOString(),
     now - RUNNING_ABANDON_GRACE_MS,
   );
+  // After abandoning, so a run failed just now counts; before queueing, which changes no outcome.
+  await staleSyncFindingStatement(
+    deps.db,
+    new Date(now).toISOString(),
+    new Date(now - SYNC_STALE_INTERVALS * CRON_INTERVAL_MINUTES * 60_000).toISOString(),
+  ).run();
 
   let queued = 0;
   let skipped = 0;

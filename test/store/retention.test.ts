@@ -44,6 +44,15 @@ function apiToken(id: string, removedAt: string | null) {
   ).bind(ids.a, id, id, LONG_AGO, removedAt);
 }
 
+/** A finding (its insert writes a finding.opened event at openedAt, through the trigger). */
+function finding(id: string, openedAt: string, resolvedAt: string | null) {
+  return env.DB.prepare(
+    `INSERT INTO findings (id, integration_id, type, severity, subject_kind, subject_id, title, detail, remediation,
+       status, opened_at, resolved_at)
+     VALUES (?, ?, 'api_token_stale', 'low', 'api_token', ?, 't', 'd', 'r', ?, ?, ?)`,
+  ).bind(id, ids.a, id, resolvedAt ? "resolved" : "open", openedAt, resolvedAt);
+}
+
 const exists = async (table: string, where: string, ...values: unknown[]) =>
   (await env.DB.prepare(`SELECT 1 FROM ${table} WHERE ${where}`)
     .bind(...values)
@@ -72,6 +81,10 @@ beforeAll(async () => {
     apiToken("token-removed-before", BEFORE),
     apiToken("token-removed-at-cutoff", at(0)),
     apiToken("token-current", null),
+    finding("f-resolved-before", LONG_AGO, BEFORE),
+    finding("f-resolved-at-cutoff", LONG_AGO, at(0)),
+    finding("f-open-since-long-ago", LONG_AGO, null),
+    finding("f-opened-at-cutoff", at(0), null),
   ]);
   await pruneHistory(env.DB, at(0));
 });
@@ -113,5 +126,18 @@ describe("retention", () => {
     expect(await has("token-removed-before")).toBe(false);
     expect(await has("token-removed-at-cutoff")).toBe(true);
     expect(await has("token-current")).toBe(true);
+  });
+
+  it("deletes findings resolved before the cutoff and keeps open and recently resolved ones", async () => {
+    const has = (id: string) => exists("findings", "id = ?", id);
+    expect(await has("f-resolved-before")).toBe(false);
+    expect(await has("f-resolved-at-cutoff")).toBe(true);
+    expect(await has("f-open-since-long-ago")).toBe(true);
+  });
+
+  it("deletes finding events older than the cutoff and keeps those at or after it", async () => {
+    const has = (id: string) => exists("finding_events", "finding_id = ?", id);
+    expect(await has("f-open-since-long-ago")).toBe(false);
+    expect(await has("f-opened-at-cutoff")).toBe(true);
   });
 });

@@ -81,7 +81,15 @@ export async function walkPages(path: string, limit: number) {
 }
 
 export type EnvOverrides = Partial<
-  Record<keyof Env | "API_TOKEN" | "API_READ_TOKENS" | "ENCRYPTION_KEYS", unknown>
+  Record<
+    | keyof Env
+    | "API_TOKEN"
+    | "API_READ_TOKENS"
+    | "ENCRYPTION_KEYS"
+    | "STALE_INVITATION_DAYS"
+    | "MAX_SUPER_ADMINS",
+    unknown
+  >
 >;
 
 /** The test environment with some bindings replaced (undefined removes a setting). */
