@@ -14,15 +14,16 @@ import {
 } from "../store/user-accounts-read";
 import { accessSummary, scopeText } from "./access-text";
 import { createRouter, type HonoEnv, requireIntegration } from "./context";
-import { csvDownload, csvFileName, wantsCsv } from "./csv-response";
-import { cursorParam, IdParam, limitParam, nextCursor, readCursor } from "./params";
+import { listResponse } from "./list-response";
+import { cursorParam, IdParam, limitParam } from "./params";
+
+export { CSV_PAGE } from "./list-response";
+
 import { AccessSchema, commonErrors } from "./schemas";
 import { invalidField } from "./validation";
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 500;
-/** Rows per D1 query while streaming CSV: large pages, few round trips, bounded memory. */
-export const CSV_PAGE = 500;
 
 const bool = (name: string) =>
   z
@@ -224,22 +225,19 @@ async function respond(
   fileLabel: () => Promise<string>,
   ensureExists: () => Promise<void>,
 ) {
-  if (wantsCsv(c, query.format)) {
-    return csvDownload(
-      CSV_HEADER,
-      csvFileName("accounts", await fileLabel()),
-      async (after: AccountPosition | null) => {
-        const page = await listUserAccounts(c.env.DB, filters, after, CSV_PAGE);
-        return { rows: page.accounts.map(csvRecord), next: page.more ? page.last : null };
-      },
-    );
-  }
-  const keyring = c.get("config").keyring;
-  const scope = JSON.stringify(["accounts", filters]);
-  const after = await readCursor(keyring, scope, query.cursor, isAccountPosition);
-  const page = await listUserAccounts(c.env.DB, filters, after, query.limit ?? DEFAULT_LIMIT);
-  if (page.accounts.length === 0) await ensureExists();
-  return c.json({ data: page.accounts, nextCursor: await nextCursor(keyring, scope, page) }, 200);
+  return listResponse(c, {
+    kind: "accounts",
+    filters,
+    query,
+    defaultLimit: DEFAULT_LIMIT,
+    isPosition: isAccountPosition,
+    page: async (after: AccountPosition | null, limit) => {
+      const page = await listUserAccounts(c.env.DB, filters, after, limit);
+      return { items: page.accounts, last: page.last, more: page.more };
+    },
+    csv: { header: CSV_HEADER, record: csvRecord, label: fileLabel },
+    onEmpty: ensureExists,
+  });
 }
 
 const isAccountPosition = (p: unknown[]): p is AccountPosition =>

@@ -14,15 +14,13 @@ import {
 import { getIntegrationRow } from "../store/integrations";
 import { accessSummary } from "./access-text";
 import { createRouter, type HonoEnv, requireIntegration } from "./context";
-import { csvDownload, csvFileName, wantsCsv } from "./csv-response";
-import { cursorParam, IdParam, limitParam, nextCursor, readCursor } from "./params";
+import { listResponse } from "./list-response";
+import { cursorParam, IdParam, limitParam } from "./params";
 import { AccessSchema, commonErrors } from "./schemas";
 import { invalidField } from "./validation";
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 500;
-/** Rows per D1 query while streaming CSV. */
-const CSV_PAGE = 500;
 
 const query = {
   includeRemoved: z
@@ -113,27 +111,24 @@ const responses = {
   ...commonErrors,
 };
 
-async function respond(
+function respond(
   c: Context<HonoEnv>,
   filters: ApiTokenFilters,
   q: { limit?: number; cursor?: string; format?: "json" | "csv" },
   label: string,
 ) {
-  if (wantsCsv(c, q.format)) {
-    return csvDownload(
-      CSV_HEADER,
-      csvFileName("api-tokens", label),
-      async (after: ApiTokenPosition | null) => {
-        const page = await listServedApiTokens(c.env.DB, filters, after, CSV_PAGE);
-        return { rows: page.tokens.map(csvRecord), next: page.more ? page.last : null };
-      },
-    );
-  }
-  const keyring = c.get("config").keyring;
-  const scope = JSON.stringify(["api-tokens", filters]);
-  const after = await readCursor(keyring, scope, q.cursor, isPosition);
-  const page = await listServedApiTokens(c.env.DB, filters, after, q.limit ?? DEFAULT_LIMIT);
-  return c.json({ data: page.tokens, nextCursor: await nextCursor(keyring, scope, page) }, 200);
+  return listResponse(c, {
+    kind: "api-tokens",
+    filters,
+    query: q,
+    defaultLimit: DEFAULT_LIMIT,
+    isPosition,
+    page: async (after: ApiTokenPosition | null, limit) => {
+      const page = await listServedApiTokens(c.env.DB, filters, after, limit);
+      return { items: page.tokens, last: page.last, more: page.more };
+    },
+    csv: { header: CSV_HEADER, record: csvRecord, label: async () => label },
+  });
 }
 
 export const apiTokenRoutes = createRouter();

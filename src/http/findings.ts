@@ -16,15 +16,13 @@ import {
 } from "../store/findings";
 import { getIntegrationRow } from "../store/integrations";
 import { createRouter, type HonoEnv, requireIntegration } from "./context";
-import { csvDownload, csvFileName, wantsCsv } from "./csv-response";
+import { listResponse } from "./list-response";
 import { cursorParam, IdParam, limitParam, nextCursor, readCursor } from "./params";
 import { commonErrors, jsonContent } from "./schemas";
 import { invalidField } from "./validation";
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 500;
-/** Rows per D1 query while streaming CSV. */
-const CSV_PAGE = 500;
 
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { message: `must be one of ${values.join(", ")}` });
@@ -124,24 +122,25 @@ const responses = {
 
 type FindingQuery = { [K in keyof typeof query]?: z.infer<(typeof query)[K]> };
 
-async function respond(c: Context<HonoEnv>, integrationId: string | null, q: FindingQuery, label: string) {
+function respond(c: Context<HonoEnv>, integrationId: string | null, q: FindingQuery, label: string) {
   const filters: FindingFilters = {
     integrationId,
     status: q.status ?? null,
     severity: q.severity ?? null,
     type: q.type ?? null,
   };
-  if (wantsCsv(c, q.format)) {
-    return csvDownload(CSV_HEADER, csvFileName("findings", label), async (after: FindingPosition | null) => {
-      const page = await listFindings(c.env.DB, filters, after, CSV_PAGE);
-      return { rows: page.findings.map(csvRecord), next: page.more ? page.last : null };
-    });
-  }
-  const keyring = c.get("config").keyring;
-  const scope = JSON.stringify(["findings", filters]);
-  const after = await readCursor(keyring, scope, q.cursor, isPosition);
-  const page = await listFindings(c.env.DB, filters, after, q.limit ?? DEFAULT_LIMIT);
-  return c.json({ data: page.findings, nextCursor: await nextCursor(keyring, scope, page) }, 200);
+  return listResponse(c, {
+    kind: "findings",
+    filters,
+    query: q,
+    defaultLimit: DEFAULT_LIMIT,
+    isPosition,
+    page: async (after: FindingPosition | null, limit) => {
+      const page = await listFindings(c.env.DB, filters, after, limit);
+      return { items: page.findings, last: page.last, more: page.more };
+    },
+    csv: { header: CSV_HEADER, record: csvRecord, label: async () => label },
+  });
 }
 
 export const findingRoutes = createRouter();

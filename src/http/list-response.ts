@@ -1,0 +1,57 @@
+/**
+ * The one way a list route answers (docs/api.md#limits): a keyset page of JSON with an opaque
+ * cursor bound to the query, or — with `format=csv` or `Accept: text/csv` — the whole filtered
+ * list as CSV, streamed a D1 page at a time.
+ */
+import type { Context } from "hono";
+import type { HonoEnv } from "./context";
+import { csvDownload, csvFileName, wantsCsv } from "./csv-response";
+import { nextCursor, readCursor } from "./params";
+
+/** Rows per D1 query while streaming CSV: large pages, few round trips, bounded memory. */
+export const CSV_PAGE = 500;
+
+/** A keyset page from the store. */
+export interface StorePage<T, P> {
+  items: T[];
+  last: P | null;
+  more: boolean;
+}
+
+export interface ListSpec<T, P extends unknown[]> {
+  /** Names the cursor scope and the CSV file, e.g. "accounts". */
+  kind: string;
+  /** The filters the cursor is bound to. */
+  filters: unknown;
+  query: { limit?: number; cursor?: string; format?: "json" | "csv" };
+  defaultLimit: number;
+  isPosition: (p: unknown[]) => p is P;
+  page: (after: P | null, limit: number) => Promise<StorePage<T, P>>;
+  csv: {
+    header: string[];
+    record: (item: T) => (string | number | boolean | null | undefined)[];
+    label: () => Promise<string>;
+  };
+  /** Called when a JSON page comes back empty (e.g. to 404 an unknown integration). */
+  onEmpty?: () => Promise<void>;
+}
+
+export async function listResponse<T, P extends unknown[]>(c: Context<HonoEnv>, spec: ListSpec<T, P>) {
+  const { query } = spec;
+  if (wantsCsv(c, query.format)) {
+    return csvDownload(
+      spec.csv.header,
+      csvFileName(spec.kind, await spec.csv.label()),
+      async (after: P | null) => {
+        const page = await spec.page(after, CSV_PAGE);
+        return { rows: page.items.map(spec.csv.record), next: page.more ? page.last : null };
+      },
+    );
+  }
+  const keyring = c.get("config").keyring;
+  const scope = JSON.stringify([spec.kind, spec.filters]);
+  const after = await readCursor(keyring, scope, query.cursor, spec.isPosition);
+  const page = await spec.page(after, query.limit ?? spec.defaultLimit);
+  if (page.items.length === 0) await spec.onEmpty?.();
+  return c.json({ data: page.items, nextCursor: await nextCursor(keyring, scope, page) }, 200);
+}
