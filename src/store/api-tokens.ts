@@ -60,17 +60,8 @@ export async function listStoredApiTokens(db: D1Database, integrationId: string)
   return results.map(tokenFromRow);
 }
 
-const toJson = (t: ApiToken) => ({
-  id: t.id,
-  name: t.name,
-  status: t.status,
-  issuedOn: t.issuedOn,
-  modifiedOn: t.modifiedOn,
-  expiresOn: t.expiresOn,
-  lastUsedOn: t.lastUsedOn,
-  ipRestricted: t.ipRestricted ? 1 : 0,
-  policies: t.policies,
-});
+/** A token as the JSON object json_each expands into a row (the flag as 0/1). */
+const toJson = (t: ApiToken) => ({ ...t, ipRestricted: t.ipRestricted ? 1 : 0 });
 
 /** New, changed and touched tokens in one upsert per chunk; removed ones marked removed. */
 export function apiTokenWriteStatements(
