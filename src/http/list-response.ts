@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import type { HonoEnv } from "./context";
 import { csvDownload, csvFileName, wantsCsv } from "./csv-response";
+import type { Keyring } from "../vault/keyring";
 import { nextCursor, readCursor } from "./params";
 
 /** Rows per D1 query while streaming CSV: large pages, few round trips, bounded memory. */
@@ -48,10 +49,20 @@ export async function listResponse<T, P extends unknown[]>(c: Context<HonoEnv>, 
       },
     );
   }
-  const keyring = c.get("config").keyring;
+  return c.json(await keysetPage(c.get("config").keyring, spec), 200);
+}
+
+/**
+ * One keyset page and the cursor of the next: the JSON answer above, and what the console's list
+ * pages render (src/console/), so a cursor from either works in the other.
+ */
+export async function keysetPage<T, P extends unknown[]>(
+  keyring: Keyring,
+  spec: ListSpec<T, P>,
+): Promise<{ data: T[]; nextCursor: string | null }> {
   const scope = JSON.stringify([spec.kind, spec.filters]);
-  const after = await readCursor(keyring, scope, query.cursor, spec.isPosition);
-  const page = await spec.page(after, query.limit ?? spec.defaultLimit);
+  const after = await readCursor(keyring, scope, spec.query.cursor, spec.isPosition);
+  const page = await spec.page(after, spec.query.limit ?? spec.defaultLimit);
   if (page.items.length === 0) await spec.onEmpty?.();
-  return c.json({ data: page.items, nextCursor: await nextCursor(keyring, scope, page) }, 200);
+  return { data: page.items, nextCursor: await nextCursor(keyring, scope, page) };
 }
