@@ -71,7 +71,8 @@ function parseAccess(env: AppEnv): Result<AccessConfig | null, string> {
   const audience = (env.ACCESS_AUD ?? "").trim();
   if (team === "" && audience === "") return ok(null);
   if (team === "" || audience === "") return err("ACCESS_TEAM_DOMAIN and ACCESS_AUD must be set together");
-  if (!HOSTNAME.test(team)) return err("ACCESS_TEAM_DOMAIN must be a host name such as myteam.cloudflareaccess.com");
+  if (!HOSTNAME.test(team))
+    return err("ACCESS_TEAM_DOMAIN must be a host name such as myteam.cloudflareaccess.com");
   const adminEmails = (env.ACCESS_ADMIN_EMAILS ?? "")
     .split(",")
     .map((e) => e.trim().toLowerCase())

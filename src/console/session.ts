@@ -87,7 +87,9 @@ async function verifyingKey(keys: readonly CryptoKey[], body: string, signature:
 
 function parsePayload(body: string): Payload | null {
   try {
-    const payload = JSON.parse(new TextDecoder().decode(decodeBase64Url(body) ?? new Uint8Array())) as Payload;
+    const payload = JSON.parse(
+      new TextDecoder().decode(decodeBase64Url(body) ?? new Uint8Array()),
+    ) as Payload;
     const roleOk = payload.r === "admin" || payload.r === "read";
     return roleOk && typeof payload.e === "number" && typeof payload.n === "string" ? payload : null;
   } catch {

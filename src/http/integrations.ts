@@ -220,7 +220,10 @@ integrationRoutes.openapi(
     },
   }),
   async (c) =>
-    c.json(await changeIntegration(c.env, c.get("config"), c.req.valid("param").id, c.req.valid("json")), 200),
+    c.json(
+      await changeIntegration(c.env, c.get("config"), c.req.valid("param").id, c.req.valid("json")),
+      200,
+    ),
 );
 
 integrationRoutes.openapi(
@@ -250,7 +253,12 @@ type WriteEnv = Pick<AppEnv, "DB" | "CREDENTIALS" | "SYNC_QUEUE">;
 export type CreateIntegrationInput = z.infer<typeof CreateIntegrationBody>;
 export type PatchIntegrationInput = z.infer<typeof PatchIntegrationBody>;
 
-function newIntegrationRow(id: string, label: string, account: ConnectedAccount, kid: string): IntegrationRow {
+function newIntegrationRow(
+  id: string,
+  label: string,
+  account: ConnectedAccount,
+  kid: string,
+): IntegrationRow {
   const now = nowIso();
   return {
     id,

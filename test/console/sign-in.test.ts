@@ -1,0 +1,73 @@
+// Console sign-in, sessions and CSRF (docs/console.md#sessions).
+import { describe, expect, it } from "vitest";
+import { ADMIN, READER } from "../support/api";
+import { ConsoleClient } from "../support/console";
+
+describe("console sign-in", () => {
+  it("sends a signed-out visitor to the sign-in form", async () => {
+    const browser = new ConsoleClient();
+    const home = await browser.get("/");
+    expect(home.status).toBe(303);
+    expect(home.location).toBe("/sign-in");
+    const form = await browser.get("/sign-in");
+    expect(form.status).toBe(200);
+    expect(form.text).toContain('name="token"');
+  });
+
+  it("signs in with the admin token into an HttpOnly, SameSite=Strict, Secure session cookie", async () => {
+    const browser = new ConsoleClient();
+    await browser.get("/sign-in");
+    const answer = await browser.post("/sign-in", { token: ADMIN });
+    expect(answer.status).toBe(303);
+    const cookie = answer.headers.getSetCookie().find((c) => c.startsWith("cc_session="))!;
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/Secure/);
+    expect(cookie).toMatch(/Max-Age=28800/);
+    expect(cookie).not.toContain(ADMIN);
+    const home = await browser.get("/");
+    expect(home.status).toBe(200);
+    expect(home.text).toContain("Integrations");
+    expect(home.headers.get("Cache-Control")).toBe("no-store");
+  });
+
+  it("refuses a wrong token and a missing sign-in CSRF token", async () => {
+    const browser = new ConsoleClient();
+    await browser.get("/sign-in");
+    const wrong = await browser.post("/sign-in", { token: "not-the-token-0123456789abcdef0123" });
+    expect(wrong.status).toBe(401);
+    expect(browser.cookies.has("cc_session")).toBe(false);
+    const forged = await browser.post("/sign-in", { token: ADMIN, _csrf: "123.abc" });
+    expect(forged.status).toBe(403);
+    expect(browser.cookies.has("cc_session")).toBe(false);
+  });
+
+  it("signs out", async () => {
+    const browser = new ConsoleClient();
+    await browser.signIn();
+    const out = await browser.post("/sign-out");
+    expect(out.status).toBe(303);
+    expect(browser.cookies.has("cc_session")).toBe(false);
+    expect((await browser.get("/")).status).toBe(303);
+  });
+
+  it("gives a read session no write controls and refuses its posts with 403", async () => {
+    const browser = new ConsoleClient();
+    await browser.signIn(READER);
+    const home = await browser.get("/");
+    expect(home.status).toBe(200);
+    expect(home.text).not.toContain('action="/integrations"');
+    expect(home.text).not.toContain("Sync now");
+    const post = await browser.post("/integrations", { label: "x", organizationName: "y", apiToken: "z".repeat(40) });
+    expect(post.status).toBe(403);
+    expect(post.text).toContain("can only read");
+  });
+
+  it("refuses an admin post without the session's CSRF token", async () => {
+    const browser = new ConsoleClient();
+    await browser.signIn();
+    const post = await browser.post("/integrations", { _csrf: "forged", label: "x" });
+    expect(post.status).toBe(403);
+    expect(post.text).toContain("security token does not match");
+  });
+});
