@@ -5,9 +5,9 @@
  */
 import { Hono } from "hono";
 import {
+  CreateIntegrationBody,
   changeIntegration,
   connectIntegration,
-  CreateIntegrationBody,
   PatchIntegrationBody,
   removeIntegration,
 } from "../http/integrations";
@@ -17,7 +17,7 @@ import { AppError } from "../lib/errors";
 import { getIntegration, listIntegrations } from "../store/integrations";
 import { formLimit, requireAdmin, requireCsrf, requireSignIn } from "./auth";
 import { CsrfField, Notice } from "./components";
-import { canWrite, type ConsoleContext, type ConsoleEnv, sessionOf } from "./context";
+import { type ConsoleContext, type ConsoleEnv, canWrite, sessionOf } from "./context";
 import { type ConnectValues, type FormError, Overview, type OverviewProps } from "./pages/integrations";
 import { messagePage, renderPage } from "./render";
 

@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { consoleConfig, consoleSession } from "./auth";
 import type { ConsoleEnv } from "./context";
 import { integrationRoutes } from "./integration-routes";
+import { listRoutes } from "./list-routes";
 import { signInRoutes } from "./pages/sign-in";
 import { CONSOLE_CSS } from "./style";
 
@@ -22,5 +23,6 @@ export function consoleRoutes() {
   app.use("*", consoleConfig, consoleSession);
   app.route("/", signInRoutes);
   app.route("/", integrationRoutes);
+  app.route("/", listRoutes);
   return app;
 }

@@ -10,9 +10,9 @@
  * session carries the email, and its role is read again from ACCESS_ADMIN_EMAILS on every request.
  */
 import type { AccessConfig, Config } from "../config";
+import type { ApiRole } from "../http/context";
 import { decodeBase64Url, encodeBase64Url } from "../lib/base64";
 import { equalBytes } from "../lib/constant-time";
-import type { ApiRole } from "../http/context";
 
 export const SESSION_COOKIE = "cc_session";
 /** The sign-in form's CSRF nonce, before there is a session. */

@@ -4,9 +4,9 @@
  * list as CSV, streamed a D1 page at a time.
  */
 import type { Context } from "hono";
+import type { Keyring } from "../vault/keyring";
 import type { HonoEnv } from "./context";
 import { csvDownload, csvFileName, wantsCsv } from "./csv-response";
-import type { Keyring } from "../vault/keyring";
 import { nextCursor, readCursor } from "./params";
 
 /** Rows per D1 query while streaming CSV: large pages, few round trips, bounded memory. */

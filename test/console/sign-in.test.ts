@@ -58,7 +58,11 @@ describe("console sign-in", () => {
     expect(home.status).toBe(200);
     expect(home.text).not.toContain('action="/integrations"');
     expect(home.text).not.toContain("Sync now");
-    const post = await browser.post("/integrations", { label: "x", organizationName: "y", apiToken: "z".repeat(40) });
+    const post = await browser.post("/integrations", {
+      label: "x",
+      organizationName: "y",
+      apiToken: "z".repeat(40),
+    });
     expect(post.status).toBe(403);
     expect(post.text).toContain("can only read");
   });

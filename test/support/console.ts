@@ -27,9 +27,18 @@ export class ConsoleClient {
     private readonly origin = "https://connector.test",
   ) {}
 
-  async request(method: string, path: string, form?: Record<string, string>, headers: Record<string, string> = {}) {
+  async request(
+    method: string,
+    path: string,
+    form?: Record<string, string>,
+    headers: Record<string, string> = {},
+  ) {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    const init: RequestInit = { method, headers: { ...headers, ...(cookie ? { Cookie: cookie } : {}) }, redirect: "manual" };
+    const init: RequestInit = {
+      method,
+      headers: { ...headers, ...(cookie ? { Cookie: cookie } : {}) },
+      redirect: "manual",
+    };
     if (form) init.body = new URLSearchParams(form);
     const request = new Request(`${this.origin}${path}`, init);
     let response: Response;
@@ -50,7 +59,12 @@ export class ConsoleClient {
     seenBodies.push(text);
     const csrf = csrfIn(text);
     if (csrf) this.csrf = csrf;
-    return { status: response.status, headers: response.headers, text, location: response.headers.get("Location") } satisfies Page;
+    return {
+      status: response.status,
+      headers: response.headers,
+      text,
+      location: response.headers.get("Location"),
+    } satisfies Page;
   }
 
   get(path: string, headers?: Record<string, string>) {
@@ -63,7 +77,7 @@ export class ConsoleClient {
   }
 
   /** Signs in with a token and reads the overview (so `csrf` is the session's). */
-  async signIn(token = ADMIN): Promise<Page> {
+  async signIn(token: string = ADMIN): Promise<Page> {
     await this.get("/sign-in");
     const answer = await this.post("/sign-in", { token });
     if (answer.status === 303) await this.get("/");

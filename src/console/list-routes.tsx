@@ -1,0 +1,164 @@
+/**
+ * The console's read pages (docs/console.md#pages): accounts, one account, findings and sync
+ * history. Each parses its query with the API route's own schema and reads through the API's own
+ * list functions (http/accounts.ts, http/findings.ts, http/events.ts, store/), one D1 query per
+ * table it shows, so a page and its API route cannot disagree.
+ */
+import { Hono } from "hono";
+import { AllAccountsQuery, accountListSpec, allAccountsResponse, filtersOf } from "../http/accounts";
+
+import { eventPage } from "../http/events";
+import { AllFindingsQuery, findingListSpec } from "../http/findings";
+import { keysetPage } from "../http/list-response";
+import { validationError } from "../http/validation";
+import { AppError } from "../lib/errors";
+import { getIntegration, type Integration, listIntegrations } from "../store/integrations";
+import { listSyncRuns } from "../store/sync-runs";
+import { getUserAccount } from "../store/user-accounts-read";
+import { requireSignIn } from "./auth";
+import type { ConsoleContext, ConsoleEnv } from "./context";
+import { AccountPage } from "./pages/account";
+import { AccountsPage } from "./pages/accounts";
+import { FindingsPage } from "./pages/findings";
+import { SyncsPage } from "./pages/syncs";
+import { filterHref, filterQuery, pagerLinks } from "./paging";
+import { messagePage, renderPage } from "./render";
+
+/** Sync runs shown on the history page. */
+const SYNC_HISTORY_RUNS = 50;
+
+const unknownIntegration = (integrations: Integration[], id: string | undefined) =>
+  id !== undefined && !integrations.some((i) => i.id === id);
+
+/** A keyset page of a list spec; a refused query or cursor becomes the form's error. */
+async function safely<T>(run: () => Promise<T>): Promise<{ value: T | null; error: AppError | null }> {
+  try {
+    return { value: await run(), error: null };
+  } catch (e) {
+    if (e instanceof AppError) return { value: null, error: e };
+    throw e;
+  }
+}
+
+async function accountsPage(c: ConsoleContext) {
+  const query = filterQuery(c);
+  const integrationsRead = listIntegrations(c.env.DB);
+  const result = await safely(async () => {
+    const parsed = AllAccountsQuery.safeParse(query);
+    if (!parsed.success) throw validationError(parsed.error, "query");
+    const integrations = await integrationsRead;
+    if (unknownIntegration(integrations, parsed.data.integrationId)) {
+      throw new AppError("validation_failed", "integrationId: no integration with this id");
+    }
+    const filters = filtersOf(parsed.data, parsed.data.integrationId ?? null);
+    const spec = accountListSpec(
+      c.env.DB,
+      filters,
+      { ...parsed.data, format: "json" },
+      async () => "",
+      async () => {},
+    );
+    return keysetPage(c.get("config").keyring, spec);
+  });
+  const integrations = await integrationsRead;
+  const page = result.value
+    ? { data: result.value.data, links: pagerLinks(c, "/accounts", query, result.value.nextCursor) }
+    : null;
+  const csvHref = filterHref("/accounts.csv", query);
+  const props = { query, integrations, page, error: result.error, csvHref };
+  return renderPage(
+    c,
+    { title: "User accounts", section: "accounts", children: <AccountsPage {...props} /> },
+    result.error ? 400 : 200,
+  );
+}
+
+async function accountPage(c: ConsoleContext) {
+  const { id, accountId } = c.req.param() as { id: string; accountId: string };
+  const cursor = c.req.query("cursor");
+  const [integration, account, events] = await Promise.all([
+    getIntegration(c.env.DB, id),
+    getUserAccount(c.env.DB, id, accountId),
+    safely(() => eventPage(c.env.DB, c.get("config").keyring, id, { userAccountId: accountId, cursor })),
+  ]);
+  if (!account) return messagePage(c, "Not found", "No user account with this id in this integration.", 404);
+  const next = events.value?.nextCursor ?? null;
+  const nextHref = next ? `${c.req.path}?cursor=${encodeURIComponent(next)}` : null;
+  const props = { account, integration, events: events.value?.data ?? [], nextHref };
+  return renderPage(c, {
+    title: account.email ?? account.id,
+    section: "accounts",
+    children: <AccountPage {...props} />,
+  });
+}
+
+async function findingsPage(c: ConsoleContext) {
+  const query = filterQuery(c);
+  // Open findings unless the form says otherwise ("any" sends an empty status).
+  if (c.req.query("status") === undefined) query.status = "open";
+  const integrationsRead = listIntegrations(c.env.DB);
+  const result = await safely(async () => {
+    const parsed = AllFindingsQuery.safeParse(query);
+    if (!parsed.success) throw validationError(parsed.error, "query");
+    if (unknownIntegration(await integrationsRead, parsed.data.integrationId)) {
+      throw new AppError("validation_failed", "integrationId: no integration with this id");
+    }
+    const spec = findingListSpec(c.env.DB, parsed.data.integrationId ?? null, parsed.data, "");
+    return keysetPage(c.get("config").keyring, spec);
+  });
+  const integrations = await integrationsRead;
+  const page = result.value
+    ? { data: result.value.data, links: pagerLinks(c, "/findings", query, result.value.nextCursor) }
+    : null;
+  const props = { query, integrations, page, error: result.error };
+  return renderPage(
+    c,
+    { title: "Findings", section: "findings", children: <FindingsPage {...props} /> },
+    result.error ? 400 : 200,
+  );
+}
+
+async function syncsPage(c: ConsoleContext) {
+  const id = c.req.param("id")!;
+  const [integration, runs] = await Promise.all([
+    getIntegration(c.env.DB, id),
+    listSyncRuns(c.env.DB, id, SYNC_HISTORY_RUNS),
+  ]);
+  if (!integration) return messagePage(c, "Not found", "No integration with this id.", 404);
+  return renderPage(c, {
+    title: `Sync history · ${integration.label}`,
+    section: "integrations",
+    children: <SyncsPage runs={runs} />,
+  });
+}
+
+export const listRoutes = new Hono<ConsoleEnv>();
+
+listRoutes.get("/accounts", requireSignIn, accountsPage);
+listRoutes.get("/integrations/:id/accounts/:accountId", requireSignIn, accountPage);
+listRoutes.get("/findings", requireSignIn, findingsPage);
+listRoutes.get("/integrations/:id/syncs", requireSignIn, syncsPage);
+
+// The whole filtered list as the API's CSV (same columns, same streaming), for the session.
+listRoutes.get("/accounts.csv", requireSignIn, async (c) => {
+  const parsed = AllAccountsQuery.safeParse(filterQuery(c));
+  if (!parsed.success)
+    return messagePage(c, "Invalid filter", validationError(parsed.error, "query").message, 400, {
+      href: "/accounts",
+      text: "Back to accounts",
+    });
+  const { cursor: _cursor, ...query } = parsed.data;
+  try {
+    return await allAccountsResponse(c as unknown as Parameters<typeof allAccountsResponse>[0], {
+      ...query,
+      format: "csv",
+    });
+  } catch (e) {
+    if (e instanceof AppError)
+      return messagePage(c, "Invalid filter", e.message, 400, {
+        href: "/accounts",
+        text: "Back to accounts",
+      });
+    throw e;
+  }
+});
