@@ -37,9 +37,11 @@ const query = {
 };
 
 const SubjectSchema = z.object({
-  kind: z.enum(["account", "api_token", "integration"]),
-  id: z.string().openapi({ description: "Membership id, API token id, or integration id" }),
-  email: z.string().optional().openapi({ description: "The member's email (account subjects)" }),
+  kind: z.enum(["account", "api_token", "integration", "person"]),
+  id: z
+    .string()
+    .openapi({ description: "Membership id, API token id, integration id, or a person's lower-cased email" }),
+  email: z.string().optional().openapi({ description: "The member's email (account and person subjects)" }),
 });
 
 export const FindingSchema = z

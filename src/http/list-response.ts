@@ -35,6 +35,8 @@ export interface ListSpec<T, P extends unknown[]> {
   };
   /** Called when a JSON page comes back empty (e.g. to 404 an unknown integration). */
   onEmpty?: () => Promise<void>;
+  /** Fields served before `data` on every JSON page (e.g. the roster's summary). */
+  meta?: () => Promise<Record<string, unknown>>;
 }
 
 export async function listResponse<T, P extends unknown[]>(c: Context<HonoEnv>, spec: ListSpec<T, P>) {
@@ -49,12 +51,14 @@ export async function listResponse<T, P extends unknown[]>(c: Context<HonoEnv>, 
       },
     );
   }
-  return c.json(await keysetPage(c.get("config").keyring, spec), 200);
+  const page = await keysetPage(c.get("config").keyring, spec);
+  const meta = (await spec.meta?.()) ?? {};
+  return c.json({ ...meta, ...page }, 200);
 }
 
 /**
- * One keyset page and the cursor of the next: the JSON answer above, and what the console's list
- * pages render (src/console/), so a cursor from either works in the other.
+ * One keyset page and the cursor of the next: the JSON answer above (without `meta`), and what
+ * the console's list pages render (src/console/), so a cursor from either works in the other.
  */
 export async function keysetPage<T, P extends unknown[]>(
   keyring: Keyring,
