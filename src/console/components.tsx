@@ -14,6 +14,7 @@ const NAV: [Exclude<Section, null>, string, string][] = [
   ["integrations", "/", "Integrations"],
   ["accounts", "/accounts", "Accounts"],
   ["findings", "/findings", "Findings"],
+  ["people", "/people", "People"],
 ];
 
 /** The CSRF field every form carries. */

@@ -1,8 +1,9 @@
 /**
- * The console's read pages (docs/console.md#pages): accounts, one account, findings and sync
- * history. Each parses its query with the API route's own schema and reads through the API's own
- * list functions (http/accounts.ts, http/findings.ts, http/events.ts, store/), one D1 query per
- * table it shows, so a page and its API route cannot disagree.
+ * The console's read pages (docs/console.md#pages): accounts, one account, findings, people, one
+ * person (the offboarding view) and sync history. Each parses its query with the API route's own
+ * schema and reads through the API's own list functions (http/accounts.ts, http/findings.ts,
+ * http/people.ts, http/events.ts, store/), one D1 query per table it shows, so a page and its API
+ * route cannot disagree.
  */
 import { Hono } from "hono";
 import { AllAccountsQuery, accountListSpec, allAccountsResponse, filtersOf } from "../http/accounts";
@@ -10,9 +11,11 @@ import { AllAccountsQuery, accountListSpec, allAccountsResponse, filtersOf } fro
 import { eventPage } from "../http/events";
 import { AllFindingsQuery, findingListSpec } from "../http/findings";
 import { keysetPage } from "../http/list-response";
+import { PeopleQuery, peopleListSpec } from "../http/people";
 import { validationError } from "../http/validation";
 import { AppError } from "../lib/errors";
 import { getIntegration, type Integration, listIntegrations } from "../store/integrations";
+import { getPerson } from "../store/people";
 import { listSyncRuns } from "../store/sync-runs";
 import { getUserAccount } from "../store/user-accounts-read";
 import { requireSignIn } from "./auth";
@@ -20,6 +23,7 @@ import type { ConsoleContext, ConsoleEnv } from "./context";
 import { AccountPage } from "./pages/account";
 import { AccountsPage } from "./pages/accounts";
 import { FindingsPage } from "./pages/findings";
+import { PeoplePage, PersonPage } from "./pages/people";
 import { SyncsPage } from "./pages/syncs";
 import { filterHref, filterQuery, pagerLinks } from "./paging";
 import { messagePage, renderPage } from "./render";
@@ -161,4 +165,36 @@ listRoutes.get("/accounts.csv", requireSignIn, async (c) => {
       });
     throw e;
   }
+});
+
+async function peoplePage(c: ConsoleContext) {
+  const query = filterQuery(c);
+  const integrationsRead = listIntegrations(c.env.DB);
+  const result = await safely(async () => {
+    const parsed = PeopleQuery.safeParse(query);
+    if (!parsed.success) throw validationError(parsed.error, "query");
+    if (unknownIntegration(await integrationsRead, parsed.data.integrationId)) {
+      throw new AppError("validation_failed", "integrationId: no integration with this id");
+    }
+    return keysetPage(c.get("config").keyring, peopleListSpec(c.env.DB, parsed.data));
+  });
+  const integrations = await integrationsRead;
+  const page = result.value
+    ? { data: result.value.data, links: pagerLinks(c, "/people", query, result.value.nextCursor) }
+    : null;
+  const props = { query, integrations, page, error: result.error };
+  const status = result.error ? 400 : 200;
+  return renderPage(c, { title: "People", section: "people", children: <PeoplePage {...props} /> }, status);
+}
+
+listRoutes.get("/people", requireSignIn, peoplePage);
+
+listRoutes.get("/people/:email", requireSignIn, async (c) => {
+  const email = c.req.param("email");
+  const person = email.length <= 320 ? await getPerson(c.env.DB, email) : null;
+  if (!person) {
+    const message = "No member or roster person has this email.";
+    return messagePage(c, "Not found", message, 404, { href: "/people", text: "Search people" });
+  }
+  return renderPage(c, { title: person.email, section: "people", children: <PersonPage person={person} /> });
 });

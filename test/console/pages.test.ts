@@ -168,3 +168,18 @@ describe("console pages", () => {
     expect((await reader.post(`/integrations/${integrationId}/sync`)).status).toBe(403);
   });
 });
+
+describe("people", () => {
+  it("finds a person by email and shows where they still have access, escaped", async () => {
+    const search = await admin.get("/people?q=evil");
+    expect(search.status).toBe(200);
+    expect(search.text).toContain("/people/evil%40example.com");
+    expectEscaped(search.text);
+    const person = await admin.get("/people/evil%40example.com");
+    expect(person.status).toBe(200);
+    expect(person.text).toContain("Still a member of");
+    expect(person.text).toContain(`/integrations/${integrationId}/accounts/`);
+    expectEscaped(person.text);
+    expect((await admin.get("/people/nobody%40example.com")).status).toBe(404);
+  });
+});
