@@ -11,6 +11,20 @@ import { listRoutes } from "./list-routes";
 import { signInRoutes } from "./pages/sign-in";
 import { CONSOLE_CSS } from "./style";
 
+/** Where the console's pages live (each route below is under one of these). */
+const CONSOLE_PATHS = [
+  "/",
+  "/sign-in",
+  "/sign-out",
+  "/accounts",
+  "/accounts.csv",
+  "/findings",
+  "/people",
+  "/people/*",
+  "/integrations",
+  "/integrations/*",
+];
+
 export function consoleRoutes() {
   const app = new Hono<ConsoleEnv>();
   // Cached by browsers for an hour: it holds no data, and the pages are never cached.
@@ -20,7 +34,8 @@ export function consoleRoutes() {
       "Cache-Control": "public, max-age=3600",
     }),
   );
-  app.use("*", consoleConfig, consoleSession);
+  // Only on the console's own paths: an unknown path keeps the API's JSON 404.
+  for (const path of CONSOLE_PATHS) app.use(path, consoleConfig, consoleSession);
   app.route("/", signInRoutes);
   app.route("/", integrationRoutes);
   app.route("/", listRoutes);
