@@ -1,7 +1,11 @@
 // Console sign-in, sessions and CSRF (docs/console.md#sessions).
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config";
+import { issueSession, readSession, SESSION_TTL_MS } from "../../src/console/session";
 import { ADMIN, READER } from "../support/api";
 import { ConsoleClient } from "../support/console";
+import { TEST_SECRETS } from "../support/constants";
 
 describe("console sign-in", () => {
   it("sends a signed-out visitor to the sign-in form", async () => {
@@ -73,5 +77,41 @@ describe("console sign-in", () => {
     const post = await browser.post("/integrations", { _csrf: "forged", label: "x" });
     expect(post.status).toBe(403);
     expect(post.text).toContain("security token does not match");
+  });
+});
+
+describe("session cookies", () => {
+  it("expire after SESSION_TTL_MS, and stop verifying when the token they were made with is no longer configured", async () => {
+    const config = await loadConfig(env as any);
+    if (!config.ok) throw new Error(config.error);
+    const now = Date.now();
+    const cookie = await issueSession(config.value, { role: "admin", token: ADMIN }, now);
+    expect((await readSession(config.value, cookie, now + SESSION_TTL_MS - 1))?.role).toBe("admin");
+    expect(await readSession(config.value, cookie, now + SESSION_TTL_MS)).toBeNull();
+    const rotated = { ...config.value, adminToken: "another-admin-token-0123456789abcdef" };
+    expect(await readSession(rotated, cookie, now)).toBeNull();
+    const read = await issueSession(config.value, { role: "read", token: READER }, now);
+    expect((await readSession(config.value, read, now))?.role).toBe("read");
+    // A read token's cookie edited to say admin no longer verifies.
+    const [v, body, mac] = read.split(".");
+    const edited = JSON.parse(atob(body!.replace(/-/g, "+").replace(/_/g, "/")));
+    edited.r = "admin";
+    const forged = `${v}.${btoa(JSON.stringify(edited)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")}.${mac}`;
+    expect(await readSession(config.value, forged, now)).toBeNull();
+  });
+
+  it("keep verifying after a new key is prepended to ENCRYPTION_KEYS, and not once their key is removed", async () => {
+    const before = await loadConfig(env as any);
+    if (!before.ok) throw new Error(before.error);
+    const cookie = await issueSession(before.value, { role: "admin", token: ADMIN });
+    const [k2, k1] = TEST_SECRETS.ENCRYPTION_KEYS.split(",");
+    const prepended = await loadConfig({
+      ...env,
+      ENCRYPTION_KEYS: `k3:${btoa("k".repeat(32))},${k2},${k1}`,
+    } as any);
+    const removed = await loadConfig({ ...env, ENCRYPTION_KEYS: `k3:${btoa("k".repeat(32))},${k1}` } as any);
+    if (!prepended.ok || !removed.ok) throw new Error("config");
+    expect((await readSession(prepended.value, cookie))?.role).toBe("admin");
+    expect(await readSession(removed.value, cookie)).toBeNull();
   });
 });
