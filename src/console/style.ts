@@ -46,7 +46,7 @@ button.link{background:none;border:none;color:var(--accent);text-decoration:unde
 .notice{border:1px solid var(--ok);background:#dafbe1;color:var(--ok);border-radius:6px;padding:.5rem .8rem}
 .empty{border:1px dashed var(--line);border-radius:8px;padding:1rem 1.2rem;margin:0 0 1.2rem;background:var(--soft)}
 .pager{display:flex;gap:1rem;margin:.5rem 0}
-.timeline{list-style:none;padding:0}.timeline li{border-left:3px solid var(--line);padding:.2rem 0 .6rem .8rem}
+.timeline{list-style:none;padding:0}.timeline>li{border-left:3px solid var(--line);padding:.2rem 0 .6rem .8rem}
 code{font-size:.85em;background:var(--soft);padding:0 .2rem;border-radius:4px}
 .nowrap{white-space:nowrap}
 `;
