@@ -4,7 +4,7 @@
  * bench/results.json, and stops everything it started. See bench/README.md.
  *
  *   npm run bench -- --quick                 smaller N, one repetition, short HTTP runs
- *   npm run bench -- --only=read,writes      some sections (bundle, diff, first-sync, writes, read, fanout,
+ *   npm run bench -- --only=read,writes      some sections (bundle, diff, first-sync, writes, read, console, fanout,
  *                                            huge); the other sections' figures stay from the last run
  *   npm run bench -- --latency=50 --reps=5 --sizes=1000,10000 --fanout=100 --seconds=5
  * Environment: BENCH_LATENCY_MS, BENCH_PORT (default 8797), BENCH_SIM_PORT (default 8798).
@@ -24,6 +24,7 @@ import {
 import { type Figure, type Results, readResults, writeResults } from "./lib/report";
 import { grouped, progress } from "./lib/util";
 import { bundleFigures } from "./sections/bundle";
+import { consoleFigures } from "./sections/console";
 import { diffFigures } from "./sections/diff";
 import { fanoutFigures } from "./sections/fanout";
 import { firstSyncFigures } from "./sections/first-sync";
@@ -32,7 +33,7 @@ import { readFigures } from "./sections/read-path";
 import { writeFigures } from "./sections/writes";
 
 /** In run and report order; `huge` runs only when asked for (--only=huge). */
-const SECTIONS = ["bundle", "diff", "first-sync", "writes", "read", "fanout", "huge"];
+const SECTIONS = ["bundle", "diff", "first-sync", "writes", "read", "console", "fanout", "huge"];
 const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== "huge");
 
 function parseOptions(argv: string[]): BenchOptions {
@@ -153,7 +154,7 @@ async function main() {
   if (opts.sections.includes("bundle")) record("bundle", bundleFigures());
   if (opts.sections.includes("diff")) record("diff", diffFigures(opts));
 
-  const serverSections = ["first-sync", "writes", "read", "fanout", "huge"].filter((s) =>
+  const serverSections = ["first-sync", "writes", "read", "console", "fanout", "huge"].filter((s) =>
     opts.sections.includes(s),
   );
   if (serverSections.length > 0) {
@@ -175,6 +176,7 @@ async function main() {
     if (serverSections.includes("first-sync")) record("first-sync", await firstSyncFigures(ctx));
     if (serverSections.includes("writes")) record("writes", await writeFigures(ctx));
     if (serverSections.includes("read")) record("read", await readFigures(ctx));
+    if (serverSections.includes("console")) record("console", await consoleFigures(ctx));
     if (serverSections.includes("fanout")) record("fanout", await fanoutFigures(ctx));
     if (serverSections.includes("huge")) record("huge", await hugeFigures(ctx));
   }
