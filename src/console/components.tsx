@@ -61,10 +61,12 @@ export interface LayoutProps {
   session: Session | null;
   section: Section;
   children?: Child;
+  /** Reload the page after this many seconds (a sync in progress), without any script. */
+  refreshSeconds?: number;
 }
 
 /** The whole document: skip link, header with navigation and sign-out, one main with one h1. */
-export function Layout({ title, session, section, children }: LayoutProps) {
+export function Layout({ title, session, section, children, refreshSeconds }: LayoutProps) {
   return (
     <html lang="en">
       <head>
@@ -72,6 +74,7 @@ export function Layout({ title, session, section, children }: LayoutProps) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${title} · Cloudflare connector`}</title>
         <link rel="stylesheet" href="/console.css" />
+        {refreshSeconds ? <meta http-equiv="refresh" content={String(refreshSeconds)} /> : null}
       </head>
       <body>
         <a class="skip" href="#main">

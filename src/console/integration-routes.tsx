@@ -18,8 +18,17 @@ import { getIntegration, listIntegrations } from "../store/integrations";
 import { formLimit, requireAdmin, requireCsrf, requireSignIn } from "./auth";
 import { CsrfField, Notice } from "./components";
 import { type ConsoleContext, type ConsoleEnv, canWrite, sessionOf } from "./context";
-import { type ConnectValues, type FormError, Overview, type OverviewProps } from "./pages/integrations";
+import {
+  type ConnectValues,
+  type FormError,
+  integrationState,
+  Overview,
+  type OverviewProps,
+} from "./pages/integrations";
 import { messagePage, renderPage } from "./render";
+
+/** How soon the overview reloads itself while a sync runs. */
+const SYNCING_REFRESH_SECONDS = 5;
 
 /** What a redirect after a change says, by the code in `?done=`. */
 const NOTICES: Record<string, string> = {
@@ -52,6 +61,10 @@ async function showOverview(
     {
       title: "Integrations",
       section: "integrations",
+      // While a sync runs the page reloads itself (no script), unless it shows a refused form.
+      ...(status === 200 && integrations.some((i) => integrationState(i).text === "syncing")
+        ? { refreshSeconds: SYNCING_REFRESH_SECONDS }
+        : {}),
       children: (
         <>
           <Notice text={notice} />

@@ -183,3 +183,26 @@ describe("people", () => {
     expect((await admin.get("/people/nobody%40example.com")).status).toBe(404);
   });
 });
+
+describe("while a sync runs", () => {
+  it("the overview reloads itself with a meta refresh, and stops once it finished", async () => {
+    const account = await setupAccount({ generateMembers: 1 });
+    const browser = new ConsoleClient();
+    await browser.signIn();
+    await browser.post("/integrations", {
+      label: "Refresh",
+      organizationName: account.name,
+      apiToken: account.token,
+    });
+    const created = (await api("GET", "/v1/integrations")).body.data.find(
+      (i: any) => i.organizationName === account.name,
+    );
+    // Right after connecting, the first sync is queued (or already running).
+    const during = await browser.get("/");
+    if (/syncing/.test(during.text)) expect(during.text).toContain('http-equiv="refresh"');
+    await waitForRun(created.lastSync.id);
+    const after = await browser.get("/");
+    expect(after.text).not.toMatch(/<span class="badge b-info">syncing/);
+    expect(after.text).not.toContain('http-equiv="refresh"');
+  });
+});
