@@ -78,6 +78,7 @@ async function requestRosterFindings(deps: RosterDeps): Promise<RosterChange["fi
 export async function recomputeRosterFindings(
   db: D1Database,
 ): Promise<{ integrations: number; purged: number }> {
+  const started = Date.now();
   const now = nowIso();
   let integrations = 0;
   let after = "";
@@ -92,6 +93,6 @@ export async function recomputeRosterFindings(
     after = ids.at(-1)!;
   }
   const purged = await purgeOldRosters(db, Date.now());
-  log("info", "roster_findings_recomputed", { integrations, purged });
+  log("info", "roster_findings_recomputed", { integrations, purged, durationMs: Date.now() - started });
   return { integrations, purged };
 }
