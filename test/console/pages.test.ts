@@ -206,3 +206,17 @@ describe("while a sync runs", () => {
     expect(after.text).not.toContain('http-equiv="refresh"');
   });
 });
+
+describe("an integration whose sync fails", () => {
+  it("shows error with Cloudflare's message and what to do", async () => {
+    const account = await setupAccount({ generateMembers: 1 });
+    const { integration } = await connectAndSync(account, "Breaks");
+    await sim.patchToken(account.token, { revoked: true });
+    const started = await api("POST", `/v1/integrations/${integration.id}/sync`);
+    await waitForRun(started.body.id);
+    const page = await admin.get("/");
+    const card = page.text.slice(page.text.indexOf(`id="i-${integration.id}"`));
+    expect(card).toMatch(/<span class="badge b-bad">error<\/span>/);
+    expect(card).toContain("paste it under New API token");
+  });
+});

@@ -3,7 +3,7 @@
  * error with what to do, syncing, pending —, its last success, counts and source states, and for
  * admin sessions Sync now, rotate token, disable/enable and delete; then the connect form.
  */
-import type { ErrorDetail } from "../../lib/errors";
+import type { ErrorCode, ErrorDetail } from "../../lib/errors";
 import type { Integration } from "../../store/integrations";
 import { Badge, type BadgeTone, CsrfField, Empty, ErrorSummary, FieldError, Time } from "../components";
 
@@ -19,6 +19,19 @@ interface State {
   fix: string | null;
 }
 
+/** What to do about a failed sync, by its error code (the README's table of sync failures). */
+const FIXES: Partial<Record<ErrorCode, string>> = {
+  cloudflare_token_invalid:
+    "Create a new read-only token in the Cloudflare dashboard and paste it under New API token.",
+  cloudflare_permission_missing: "Add Account Settings: Read to the token in the Cloudflare dashboard.",
+  cloudflare_token_restricted:
+    "Remove the token's client IP address filter, or allow the addresses Cloudflare Workers send requests from.",
+  cloudflare_rate_limited: "Something else is using the token heavily; the next sync tries again.",
+  cloudflare_unavailable: "Cloudflare did not answer; the next sync tries again.",
+  abandoned: "The run never finished; Sync now starts a new one.",
+  internal: "Check ENCRYPTION_KEYS, or set the token again under New API token.",
+};
+
 /** One word for where the integration stands, and what to do about it. */
 export function integrationState(i: Integration): State {
   const run = i.lastSync;
@@ -27,7 +40,11 @@ export function integrationState(i: Integration): State {
   }
   if (!i.enabled) return { tone: "muted", text: "disabled", fix: "Enable it to sync again on schedule." };
   if (i.status === "error") {
-    return { tone: "bad", text: "error", fix: run?.error?.message ?? "The last sync failed; try Sync now." };
+    const error = run?.error;
+    const fix = error
+      ? `${error.message} ${FIXES[error.code] ?? ""}`.trim()
+      : "The last sync failed; try Sync now.";
+    return { tone: "bad", text: "error", fix };
   }
   if (i.status === "pending") return { tone: "warn", text: "pending", fix: "Waiting for the first sync." };
   return { tone: "ok", text: "ok", fix: null };
