@@ -6,11 +6,11 @@
  * route cannot disagree.
  */
 import { Hono } from "hono";
-import { AllAccountsQuery, accountListSpec, allAccountsResponse, filtersOf } from "../http/accounts";
+import { AllAccountsQuery, accountListSpec, filtersOf, knownIntegration } from "../http/accounts";
 
 import { eventPage } from "../http/events";
 import { AllFindingsQuery, findingListSpec } from "../http/findings";
-import { keysetPage } from "../http/list-response";
+import { csvResponse, keysetPage } from "../http/list-response";
 import { PeopleQuery, peopleListSpec } from "../http/people";
 import { validationError } from "../http/validation";
 import { AppError } from "../lib/errors";
@@ -145,26 +145,17 @@ listRoutes.get("/integrations/:id/syncs", requireSignIn, syncsPage);
 
 // The whole filtered list as the API's CSV (same columns, same streaming), for the session.
 listRoutes.get("/accounts.csv", requireSignIn, async (c) => {
+  const back = { href: "/accounts", text: "Back to accounts" };
   const parsed = AllAccountsQuery.safeParse(filterQuery(c));
-  if (!parsed.success)
-    return messagePage(c, "Invalid filter", validationError(parsed.error, "query").message, 400, {
-      href: "/accounts",
-      text: "Back to accounts",
-    });
-  const { cursor: _cursor, ...query } = parsed.data;
-  try {
-    return await allAccountsResponse(c as unknown as Parameters<typeof allAccountsResponse>[0], {
-      ...query,
-      format: "csv",
-    });
-  } catch (e) {
-    if (e instanceof AppError)
-      return messagePage(c, "Invalid filter", e.message, 400, {
-        href: "/accounts",
-        text: "Back to accounts",
-      });
-    throw e;
+  if (!parsed.success) {
+    return messagePage(c, "Invalid filter", validationError(parsed.error, "query").message, 400, back);
   }
+  const { cursor: _cursor, ...query } = parsed.data;
+  const integration = await safely(() => knownIntegration(c.env.DB, query.integrationId));
+  if (integration.error) return messagePage(c, "Invalid filter", integration.error.message, 400, back);
+  const filters = filtersOf(query, query.integrationId ?? null);
+  const label = async () => integration.value?.label ?? "all";
+  return csvResponse(accountListSpec(c.env.DB, filters, { ...query, format: "csv" }, label, async () => {}));
 });
 
 async function peoplePage(c: ConsoleContext) {

@@ -308,8 +308,8 @@ accountRoutes.openapi(
   async (c) => allAccountsResponse(c, c.req.valid("query")),
 );
 
-/** GET /v1/accounts; the console's CSV download answers with it too. */
-export function allAccountsResponse(c: Context<HonoEnv>, query: z.infer<typeof AllAccountsQuery>) {
+/** GET /v1/accounts: the filters, the integrationId check (only when needed), the list. */
+function allAccountsResponse(c: Context<HonoEnv>, query: z.infer<typeof AllAccountsQuery>) {
   return respond(
     c,
     filtersOf(query, query.integrationId ?? null),

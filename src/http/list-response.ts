@@ -40,20 +40,22 @@ export interface ListSpec<T, P extends unknown[]> {
 }
 
 export async function listResponse<T, P extends unknown[]>(c: Context<HonoEnv>, spec: ListSpec<T, P>) {
-  const { query } = spec;
-  if (wantsCsv(c, query.format)) {
-    return csvDownload(
-      spec.csv.header,
-      csvFileName(spec.kind, await spec.csv.label()),
-      async (after: P | null) => {
-        const page = await spec.page(after, CSV_PAGE);
-        return { rows: page.items.map(spec.csv.record), next: page.more ? page.last : null };
-      },
-    );
-  }
+  if (wantsCsv(c, spec.query.format)) return csvResponse(spec);
   const page = await keysetPage(c.get("config").keyring, spec);
   const meta = (await spec.meta?.()) ?? {};
   return c.json({ ...meta, ...page }, 200);
+}
+
+/** The whole filtered list as a streamed CSV download (the console's CSV link answers with it too). */
+export async function csvResponse<T, P extends unknown[]>(spec: ListSpec<T, P>): Promise<Response> {
+  return csvDownload(
+    spec.csv.header,
+    csvFileName(spec.kind, await spec.csv.label()),
+    async (after: P | null) => {
+      const page = await spec.page(after, CSV_PAGE);
+      return { rows: page.items.map(spec.csv.record), next: page.more ? page.last : null };
+    },
+  );
 }
 
 /**
