@@ -62,7 +62,6 @@ export const consoleSession = createMiddleware<ConsoleEnv>(async (c, next) => {
     }
   }
   c.set("session", session);
-  if (session) c.set("role", session.role);
   await next();
 });
 

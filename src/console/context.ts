@@ -4,15 +4,12 @@
  */
 import type { Context } from "hono";
 import type { AppEnv, Config } from "../config";
-import type { ApiRole } from "../http/context";
 import type { Session } from "./session";
 
 export interface ConsoleEnv {
   Bindings: AppEnv;
   Variables: {
     config: Config;
-    /** The signed-in session's role, under the name the API's helpers read. */
-    role: ApiRole;
     session: Session | null;
     /** The posted form, read once (with the body limit) by the CSRF check. */
     form: Record<string, string>;
