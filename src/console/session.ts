@@ -57,8 +57,22 @@ async function hmac(key: CryptoKey, text: string): Promise<Uint8Array> {
 
 const randomNonce = () => encodeBase64Url(crypto.getRandomValues(new Uint8Array(NONCE_BYTES)));
 
-async function tokenTag(key: CryptoKey, token: string): Promise<string> {
-  return encodeBase64Url((await hmac(key, `token:${token}`)).slice(0, TAG_BYTES));
+/** Tags of configured tokens, per session key, computed once per isolate (they change only with a deploy). */
+const tagCache = new WeakMap<CryptoKey, Map<string, Promise<string>>>();
+
+function tokenTag(key: CryptoKey, token: string): Promise<string> {
+  let tags = tagCache.get(key);
+  if (!tags) {
+    tags = new Map();
+    tagCache.set(key, tags);
+  }
+  let tag = tags.get(token);
+  if (!tag) {
+    tag = hmac(key, `token:${token}`).then((mac) => encodeBase64Url(mac.slice(0, TAG_BYTES)));
+    // Only configured tokens are ever tagged (sign-in checks the token first): the map stays small.
+    tags.set(token, tag);
+  }
+  return tag;
 }
 
 const csrfOf = async (key: CryptoKey, nonce: string) => encodeBase64Url(await hmac(key, `csrf:${nonce}`));
