@@ -2,23 +2,32 @@
  * The accounts list (docs/console.md#pages): the API's filters as a form, keyset pages of 100,
  * badges for what needs attention, and the CSV of the current filter.
  */
+
+import { html } from "hono/html";
 import type { Integration } from "../../store/integrations";
 import type { UserAccount } from "../../store/user-accounts-read";
-import { Badge, Empty, ErrorSummary, Pager, Time } from "../components";
-import { daysSince } from "../time";
+import { Badge, type BadgeTone, Empty, ErrorSummary, Pager } from "../components";
+import { daysSince, exactUtc, relativeTime } from "../time";
 import type { FormError } from "./integrations";
 
-/** What needs attention on one account, as badges. */
-export function AccountBadges({ a }: { a: UserAccount }) {
+/** What needs attention on one account, as badge words and tones. */
+function badgesOf(a: UserAccount): [BadgeTone, string][] {
+  const badges: [BadgeTone, string][] = [];
+  if (a.removedAt) badges.push(["muted", "removed"]);
   const pendingSince = a.status === "pending" ? (a.invitedAt ?? a.firstSeenAt) : null;
+  if (pendingSince) badges.push(["warn", `pending ${daysSince(pendingSince)} d`]);
+  if (a.status === "accepted" && a.twoFactorEnabled !== true && !a.removedAt) badges.push(["bad", "no 2FA"]);
+  if (a.access.some((g) => g.effect === "deny")) badges.push(["warn", "deny grants"]);
+  return badges;
+}
+
+/** The badges of one account (pending with its age, no 2FA, removed, deny grants). */
+export function AccountBadges({ a }: { a: UserAccount }) {
   return (
     <>
-      {a.removedAt ? <Badge tone="muted">removed</Badge> : null}
-      {pendingSince ? <Badge tone="warn">{`pending ${daysSince(pendingSince)} d`}</Badge> : null}
-      {a.status === "accepted" && a.twoFactorEnabled !== true && !a.removedAt ? (
-        <Badge tone="bad">no 2FA</Badge>
-      ) : null}
-      {a.access.some((g) => g.effect === "deny") ? <Badge tone="warn">deny grants</Badge> : null}
+      {badgesOf(a).map(([tone, text]) => (
+        <Badge tone={tone}>{text}</Badge>
+      ))}
     </>
   );
 }
@@ -34,24 +43,15 @@ const accessText = (a: UserAccount) =>
 export const accountHref = (a: Pick<UserAccount, "integrationId" | "id">) =>
   `/integrations/${encodeURIComponent(a.integrationId)}/accounts/${encodeURIComponent(a.id)}`;
 
-function AccountRow({ a, label }: { a: UserAccount; label: string }) {
-  return (
-    <tr>
-      <th scope="row">
-        <a href={accountHref(a)}>{a.email ?? "(no email)"}</a>
-      </th>
-      <td>{a.name ?? ""}</td>
-      <td>{label}</td>
-      <td>
-        {a.status} <AccountBadges a={a} />
-      </td>
-      <td>{accessText(a)}</td>
-      <td>{a.twoFactorEnabled === null ? "unknown" : a.twoFactorEnabled ? "on" : "off"}</td>
-      <td class="nowrap">
-        <Time iso={a.firstSeenAt} />
-      </td>
-    </tr>
-  );
+const flagText = (v: boolean | null) => (v === null ? "unknown" : v ? "on" : "off");
+
+/**
+ * One row, as Hono's html`` template rather than JSX: the same escaping of every interpolated
+ * value, at a fifth of the cost, which matters on the page of 100 rows (docs/console.md#reads).
+ */
+function accountRow(a: UserAccount, label: string) {
+  const badges = badgesOf(a).map(([tone, text]) => html` <span class="badge b-${tone}">${text}</span>`);
+  return html`<tr><th scope="row"><a href="${accountHref(a)}">${a.email ?? "(no email)"}</a></th><td>${a.name ?? ""}</td><td>${label}</td><td>${a.status}${badges}</td><td>${accessText(a)}</td><td>${flagText(a.twoFactorEnabled)}</td><td class="nowrap"><time datetime="${a.firstSeenAt}" title="${exactUtc(a.firstSeenAt)}">${relativeTime(a.firstSeenAt)}</time></td></tr>`;
 }
 
 export function AccountTable({ accounts, labels }: { accounts: UserAccount[]; labels: Map<string, string> }) {
@@ -69,11 +69,7 @@ export function AccountTable({ accounts, labels }: { accounts: UserAccount[]; la
           <th scope="col">First seen</th>
         </tr>
       </thead>
-      <tbody>
-        {accounts.map((a) => (
-          <AccountRow a={a} label={labels.get(a.integrationId) ?? a.integrationId} />
-        ))}
-      </tbody>
+      <tbody>{accounts.map((a) => accountRow(a, labels.get(a.integrationId) ?? a.integrationId))}</tbody>
     </table>
   );
 }
