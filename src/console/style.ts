@@ -18,7 +18,7 @@ main{max-width:72rem;margin:0 auto;padding:1rem 1.2rem 3rem}
 h1{font-size:1.6rem;margin:.6rem 0 1rem}h2{font-size:1.15rem;margin:0 0 .5rem}
 .card{border:1px solid var(--line);border-radius:8px;padding:1rem 1.2rem;margin:0 0 1.2rem}
 .narrow{max-width:34rem}
-.muted{color:var(--muted)}.fix{color:var(--bad);font-weight:600}
+.muted{color:var(--muted)}th .muted{font-weight:400}.fix{color:var(--bad);font-weight:600}
 .badge{display:inline-block;font-size:.78rem;font-weight:600;padding:.05rem .5rem;border-radius:999px;border:1px solid;white-space:nowrap;vertical-align:middle}
 .b-ok{color:var(--ok);background:#dafbe1}.b-bad{color:var(--bad);background:#ffebe9}.b-warn{color:var(--warn);background:#fff8c5}
 .b-info{color:var(--accent);background:#ddf4ff}.b-muted{color:var(--muted);background:var(--soft)}
