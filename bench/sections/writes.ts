@@ -219,7 +219,7 @@ export async function writeFigures(ctx: Context): Promise<{ figures: Figure[]; d
     const floor = r.memberRows + r.events;
     changed.push({ ...r, change, floor });
     progress(
-      `1% changed re-sync rep ${rep}/${opts.reps}: ${r.rowsWritten} rows written for ${r.memberRows} changed members + ${r.events} events (floor ${floor})`,
+      `1% changed re-sync rep ${rep}/${opts.reps}: ${r.rowsWritten} rows written for ${r.memberRows} changed members + ${r.events} events (floor ${floor}); ${r.findingEvents} findings opened or resolved`,
     );
   }
 
@@ -233,15 +233,21 @@ export async function writeFigures(ctx: Context): Promise<{ figures: Figure[]; d
     ["added", "added"],
   ];
   const perKind: Record<string, { members: number; rowsWritten: number; perMember: number }> = {};
-  for (const [kind, label] of kinds) {
-    await applyChanges(ctx, accountId, { roles: 0, twoFactor: 0, removed: 0, added: 0, [kind]: k });
-    const r = await resync(ctx, integration.id);
-    perKind[kind] = {
-      members: k,
-      rowsWritten: r.rowsWritten,
-      perMember: round((r.rowsWritten - base) / k, 2),
-    };
-    progress(`${k} members ${label}: ${r.rowsWritten} rows written, ${perKind[kind].perMember} per member`);
+  try {
+    for (const [kind, label] of kinds) {
+      await applyChanges(ctx, accountId, { roles: 0, twoFactor: 0, removed: 0, added: 0, [kind]: k });
+      const r = await resync(ctx, integration.id);
+      perKind[kind] = {
+        members: k,
+        rowsWritten: r.rowsWritten,
+        perMember: round((r.rowsWritten - base) / k, 2),
+      };
+      progress(`${k} members ${label}: ${r.rowsWritten} rows written, ${perKind[kind].perMember} per member`);
+    }
+  } catch (e) {
+    // The local queue now and then stops delivering (a run stays queued with no attempt; bench/README.md):
+    // the figures measured so far still count, the per-kind breakdown is left incomplete.
+    progress(`per-kind breakdown incomplete: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   const rows = median(unchanged.map((r) => r.rowsWritten));
