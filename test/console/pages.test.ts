@@ -220,3 +220,23 @@ describe("an integration whose sync fails", () => {
     expect(card).toContain("paste it under New API token");
   });
 });
+
+describe("GET /v1/integrations/{id}/events?userAccountId=", () => {
+  it("narrows the feed to one membership, the timeline the account page shows", async () => {
+    const accounts = await api("GET", `/v1/integrations/${integrationId}/accounts?q=evil`);
+    const id = accounts.body.data[0].id;
+    const all = await api("GET", `/v1/integrations/${integrationId}/events`);
+    const one = await api("GET", `/v1/integrations/${integrationId}/events?userAccountId=${id}`);
+    expect(one.status).toBe(200);
+    expect(all.body.data.length).toBeGreaterThan(one.body.data.length);
+    expect(one.body.data.length).toBeGreaterThan(0);
+    for (const e of one.body.data) expect(e.userAccountId).toBe(id);
+    // A cursor of the whole feed is refused for one membership's walk (the filter is in its scope).
+    const paged = await api("GET", `/v1/integrations/${integrationId}/events?limit=1`);
+    const mixed = await api(
+      "GET",
+      `/v1/integrations/${integrationId}/events?userAccountId=${id}&cursor=${paged.body.nextCursor}`,
+    );
+    expect(mixed.status).toBe(400);
+  });
+});

@@ -115,3 +115,15 @@ describe("session cookies", () => {
     expect(await readSession(removed.value, cookie)).toBeNull();
   });
 });
+
+describe("on localhost", () => {
+  it("the session cookie is not Secure (the demo runs over plain http), and keeps its other attributes", async () => {
+    const browser = new ConsoleClient(null, "http://127.0.0.1:8787");
+    await browser.get("/sign-in");
+    const answer = await browser.post("/sign-in", { token: ADMIN });
+    const cookie = answer.headers.getSetCookie().find((c) => c.startsWith("cc_session="))!;
+    expect(cookie).not.toMatch(/Secure/);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+  });
+});
