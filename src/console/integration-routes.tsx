@@ -4,6 +4,7 @@
  * message where the form is; a change that worked redirects back (post/redirect/get).
  */
 import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   CreateIntegrationBody,
   changeIntegration,
@@ -45,7 +46,7 @@ const asFormError = (e: AppError): FormError => ({ message: e.message, details: 
 async function showOverview(
   c: ConsoleContext,
   extra: Partial<Pick<OverviewProps, "connect" | "rotate">> = {},
-  status: 200 | 400 | 401 | 403 | 404 | 409 | 422 | 429 | 502 | 503 = 200,
+  status: ContentfulStatusCode = 200,
 ) {
   const integrations = await listIntegrations(c.env.DB);
   const notice = NOTICES[c.req.query("done") ?? ""] ?? null;
@@ -76,9 +77,6 @@ async function showOverview(
   );
 }
 
-/** The status an AppError answers with, as the overview re-renders it. */
-const statusOf = (e: AppError) => e.status as 400 | 401 | 403 | 404 | 409 | 422 | 429 | 502 | 503;
-
 /** Text fields of the connect form; an empty optional account id is "not given". */
 function connectBody(form: Record<string, string>) {
   return {
@@ -108,7 +106,7 @@ integrationRoutes.post("/integrations", ...writes, async (c) => {
     await connectIntegration(c.env, c.get("config"), parsed.data);
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
-    return showOverview(c, { connect: { values, error: asFormError(e) } }, statusOf(e));
+    return showOverview(c, { connect: { values, error: asFormError(e) } }, e.status);
   }
   return c.redirect("/?done=connected", 303);
 });
@@ -121,7 +119,7 @@ async function change(c: ConsoleContext, done: string, run: (id: string) => Prom
   } catch (e) {
     if (!(e instanceof AppError)) throw e;
     if (e.code === "not_found") return messagePage(c, "Not found", "No integration with this id.", 404);
-    return showOverview(c, { rotate: { id, error: asFormError(e) } }, statusOf(e));
+    return showOverview(c, { rotate: { id, error: asFormError(e) } }, e.status);
   }
   return c.redirect(`/?done=${done}#i-${id}`, 303);
 }
