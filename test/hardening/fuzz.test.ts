@@ -221,19 +221,22 @@ function bodyObjectArb(op: Operation, extras: FieldExtras): fc.Arbitrary<[string
   const fields = op.body ?? [{ name: "label", plausible: ["x"] }];
   return fc
     .tuple(
-      ...fields.map((f) =>
-        fc.option(
+      ...fields.map((f) => {
+        // A field with no plausible value in the document (an array such as the roster's `people`)
+        // gets only text and wrong types.
+        const known = [...f.plausible, ...(extras[f.name] ?? [])];
+        return fc.option(
           fc.tuple(
             fc.constant(f.name),
             fc.oneof(
-              { weight: 4, arbitrary: fc.constantFrom(...f.plausible, ...(extras[f.name] ?? [])) },
+              ...(known.length > 0 ? [{ weight: 4, arbitrary: fc.constantFrom(...known) }] : []),
               { weight: 3, arbitrary: text },
               { weight: 2, arbitrary: wrongType },
             ),
           ),
           { freq: 6, nil: null },
-        ),
-      ),
+        );
+      }),
       rarely(
         fc.tuple(fc.constantFrom("apiKey", "__proto__", "constructor", "id", "LABEL", ""), fc.jsonValue()),
       ),
