@@ -16,6 +16,7 @@ import { integrationRoutes } from "./http/integrations";
 import { parseJsonBody, requireAuth, requireConfig, securityHeaders } from "./http/middleware";
 import { jsonContent } from "./http/schemas";
 import { syncRoutes } from "./http/syncs";
+import { webhookRoutes } from "./http/webhooks";
 import { AppError, errorBody } from "./lib/errors";
 import { log } from "./lib/log";
 
@@ -44,6 +45,7 @@ export function createApp() {
   app.route("/", accountRoutes);
   app.route("/", apiTokenRoutes);
   app.route("/", findingRoutes);
+  app.route("/", webhookRoutes);
   app.route("/", adminRoutes);
 
   documentApi(app);

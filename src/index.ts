@@ -10,6 +10,7 @@ import { abandonRun } from "./store/sync-runs";
 import { DEAD_LETTER_QUEUE, type SyncMessage } from "./sync/enqueue";
 import { runSync } from "./sync/run";
 import { runScheduledTick } from "./sync/schedule";
+import { deliverWebhook, WEBHOOK_QUEUE, type WebhookMessage } from "./sync/webhooks";
 
 const app = createApp();
 
@@ -26,11 +27,18 @@ export default {
       return;
     }
     ctx.waitUntil(
-      runScheduledTick({ db: env.DB, queue: env.SYNC_QUEUE, config: config.value }, controller.scheduledTime),
+      runScheduledTick(
+        { db: env.DB, queue: env.SYNC_QUEUE, webhookQueue: env.WEBHOOK_QUEUE, config: config.value },
+        controller.scheduledTime,
+      ),
     );
   },
 
   async queue(batch, env, _ctx) {
+    if (batch.queue === WEBHOOK_QUEUE) {
+      await deliverWebhooks(batch as MessageBatch<unknown> as MessageBatch<WebhookMessage>, env);
+      return;
+    }
     if (batch.queue === DEAD_LETTER_QUEUE) {
       for (const message of batch.messages) {
         await abandonRun(env.DB, message.body.runId, Date.now());
@@ -51,7 +59,7 @@ export default {
     for (const message of batch.messages) {
       try {
         const outcome = await runSync(
-          { db: env.DB, kv: env.CREDENTIALS, config: config.value },
+          { db: env.DB, kv: env.CREDENTIALS, config: config.value, webhookQueue: env.WEBHOOK_QUEUE },
           message.body,
           message.attempts,
         );
@@ -68,3 +76,32 @@ export default {
     }
   },
 } satisfies ExportedHandler<AppEnv, SyncMessage>;
+
+/** The webhook queue (docs/webhooks.md#delivery): each message wakes one endpoint. */
+async function deliverWebhooks(batch: MessageBatch<WebhookMessage>, env: AppEnv) {
+  const config = await loadConfig(env);
+  if (!config.ok) {
+    log("error", "webhooks_not_configured", { message: `The connector is not configured: ${config.error}.` });
+    batch.retryAll({ delaySeconds: 300 });
+    return;
+  }
+  const deps = {
+    db: env.DB,
+    queue: env.WEBHOOK_QUEUE,
+    keyring: config.value.keyring,
+    timeoutMs: config.value.webhookTimeoutMs,
+  };
+  for (const message of batch.messages) {
+    try {
+      const outcome = await deliverWebhook(deps, message.body);
+      if (outcome.kind === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
+      else message.ack();
+    } catch (e) {
+      log("error", "webhook_delivery_crashed", {
+        webhookId: message.body.webhookId,
+        error: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+      });
+      message.retry({ delaySeconds: ERROR_RETRY_DELAY_SECONDS });
+    }
+  }
+}

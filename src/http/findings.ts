@@ -37,8 +37,10 @@ const query = {
 };
 
 const SubjectSchema = z.object({
-  kind: z.enum(["account", "api_token", "integration"]),
-  id: z.string().openapi({ description: "Membership id, API token id, or integration id" }),
+  kind: z.enum(["account", "api_token", "integration", "webhook"]),
+  id: z
+    .string()
+    .openapi({ description: "Membership id, API token id, integration id, or webhook endpoint id" }),
   email: z.string().optional().openapi({ description: "The member's email (account subjects)" }),
 });
 
