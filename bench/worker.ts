@@ -236,7 +236,11 @@ export default {
     try {
       await worker.queue(batch, { ...env, DB: countingDb(env.DB, stats) }, ctx);
     } finally {
-      logD1("queue", stats, { runIds: batch.messages.map((m) => (m.body as { runId?: string }).runId) });
+      const bodies = batch.messages.map((m) => m.body as { runId?: string; webhookId?: string });
+      logD1("queue", stats, {
+        runIds: bodies.map((b) => b.runId).filter((id) => id !== undefined),
+        webhookIds: bodies.map((b) => b.webhookId).filter((id) => id !== undefined),
+      });
     }
   },
 };
