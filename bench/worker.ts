@@ -77,6 +77,52 @@ async function bareAccounts(env: BenchEnv, params: URLSearchParams): Promise<Res
   return json(JSON.stringify({ data, nextCursor: null }));
 }
 
+/**
+ * The SQL of `listFindings` (src/store/findings.ts) for `status=` and no cursor, run bare: the
+ * floor of GET /v1/findings?status=open&limit=100.
+ */
+async function bareFindings(env: BenchEnv, params: URLSearchParams): Promise<Response> {
+  const limit = Number(params.get("limit") ?? 100);
+  const { results } = await env.DB.prepare("SELECT * FROM findings WHERE status = ? ORDER BY id LIMIT ?")
+    .bind(params.get("status") ?? "open", limit + 1)
+    .all<Record<string, unknown>>();
+  return json(JSON.stringify(results.slice(0, limit)));
+}
+
+/**
+ * The SQL of `listPeople` (src/store/people.ts) for the first page without filters, run bare (no
+ * auth, validation, grouping into people or cursor): the floor of GET /v1/people?limit=100.
+ */
+async function barePeople(env: BenchEnv, params: URLSearchParams): Promise<Response> {
+  const limit = Number(params.get("limit") ?? 100);
+  const { results } = await env.DB.prepare(
+    `WITH page AS (SELECT lower(u.email) AS person FROM user_accounts u
+                    WHERE u.email <> '' AND lower(u.email) > ?1 AND u.removed_at IS NULL
+                    GROUP BY lower(u.email) ORDER BY lower(u.email) LIMIT ?2),
+          roster AS (SELECT id FROM roster_uploads WHERE state = 'current')
+     SELECT page.person, u.integration_id, u.id, u.first_name, u.last_name, u.status, u.roles, u.policies, u.shape,
+            u.two_factor_enabled, u.first_seen_at, u.removed_at, i.label, i.organization_name, i.account_id,
+            (SELECT id FROM roster) AS roster_id, rp.name AS roster_name, rp.status AS roster_status
+       FROM page
+       LEFT JOIN user_accounts u ON lower(u.email) = page.person AND u.email <> ''
+       LEFT JOIN integrations i ON i.id = u.integration_id
+       LEFT JOIN roster_people rp ON rp.upload_id = (SELECT id FROM roster) AND rp.email = page.person
+      ORDER BY page.person, u.removed_at IS NOT NULL, i.label, u.id`,
+  )
+    .bind("", limit + 1)
+    .all<{ person: string }>();
+  const people = [...new Set(results.map((r) => r.person))].slice(0, limit);
+  return json(JSON.stringify({ people, rows: results.length }));
+}
+
+/** Rows of the findings tables: a sync's finding writes are the difference across it. */
+async function findingCounts(env: BenchEnv): Promise<Response> {
+  const row = await env.DB.prepare(
+    "SELECT (SELECT COUNT(*) FROM findings) AS findings, (SELECT COUNT(*) FROM finding_events) AS findingEvents, (SELECT COUNT(*) FROM findings WHERE status = 'open') AS open",
+  ).first<Record<string, number>>();
+  return json(JSON.stringify(row));
+}
+
 /** Events D1 holds for one sync run: part of the floor of the "rows written" figures. */
 async function syncEvents(env: BenchEnv, params: URLSearchParams): Promise<Response> {
   const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE sync_id = ?")
@@ -214,6 +260,9 @@ export default {
     if (url.pathname === "/__bench/bare/accounts") return bareAccounts(env, url.searchParams);
     if (url.pathname === "/__bench/sync-events") return syncEvents(env, url.searchParams);
     if (url.pathname === "/__bench/db-size") return dbSize(env);
+    if (url.pathname === "/__bench/bare/findings") return bareFindings(env, url.searchParams);
+    if (url.pathname === "/__bench/bare/people") return barePeople(env, url.searchParams);
+    if (url.pathname === "/__bench/finding-counts") return findingCounts(env);
     return worker.fetch(request, env, ctx);
   },
 
@@ -236,9 +285,12 @@ export default {
     try {
       await worker.queue(batch, { ...env, DB: countingDb(env.DB, stats) }, ctx);
     } finally {
-      const bodies = batch.messages.map((m) => m.body as { runId?: string; webhookId?: string });
+      const bodies = batch.messages.map(
+        (m) => m.body as { runId?: string; kind?: string; webhookId?: string },
+      );
       logD1("queue", stats, {
-        runIds: bodies.map((b) => b.runId).filter((id) => id !== undefined),
+        runIds: bodies.map((b) => b.runId),
+        kinds: bodies.map((b) => b.kind ?? (b.webhookId ? "webhook" : "sync")),
         webhookIds: bodies.map((b) => b.webhookId).filter((id) => id !== undefined),
       });
     }

@@ -30,6 +30,9 @@ const queries = {
   "Sync: claim a run (enqueue)": `UPDATE integrations SET last_sync_id = 'r' WHERE id = 'i' AND NOT EXISTS (SELECT 1 FROM sync_runs r WHERE r.id = integrations.last_sync_id AND r.status IN ('queued', 'running'))`,
   "Events feed page": `SELECT * FROM events WHERE integration_id = 'i' AND occurred_at >= '2026' AND (occurred_at, ordinal) > ('2026', 0) ORDER BY occurred_at, ordinal LIMIT 101`,
   "Retention: old events": `DELETE FROM events WHERE (integration_id, occurred_at, ordinal) IN (SELECT e.integration_id, e.occurred_at, e.ordinal FROM integrations i CROSS JOIN events e ON e.integration_id = i.id AND e.occurred_at < '2025' LIMIT 1000)`,
+  "People, page n": `SELECT lower(u.email) AS person FROM user_accounts u WHERE u.email <> '' AND lower(u.email) > 'e' AND u.removed_at IS NULL GROUP BY lower(u.email) ORDER BY lower(u.email) LIMIT 101`,
+  "People in one integration, page n": `SELECT lower(u.email) AS person FROM user_accounts u WHERE u.email <> '' AND lower(u.email) > 'e' AND u.integration_id = 'i' AND u.removed_at IS NULL GROUP BY lower(u.email) ORDER BY lower(u.email) LIMIT 101`,
+  "A person's memberships and roster entry": `WITH page AS (SELECT 'e' AS person) SELECT * FROM page LEFT JOIN user_accounts u ON lower(u.email) = page.person AND u.email <> '' LEFT JOIN integrations i ON i.id = u.integration_id LEFT JOIN roster_people rp ON rp.upload_id = (SELECT id FROM roster_uploads WHERE state = 'current') AND rp.email = page.person`,
   "Sync runs, newest first": `SELECT * FROM sync_runs WHERE integration_id = 'i' ORDER BY queued_at DESC, id DESC LIMIT 100`,
 };
 

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { seedDemoRoster } from "./demo-roster.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PORT = Number(process.env.PORT ?? 8787);
@@ -135,6 +136,12 @@ const deadline = Date.now() + 60_000;
     }
     await new Promise((r) => setTimeout(r, 300));
   }
+  const rosterLine = await seedDemoRoster({
+    api: base,
+    adminToken,
+    simulator: `http://127.0.0.1:${SIM_PORT}`,
+  }).catch((e) => `Could not upload the demo roster: ${e.message}`);
+  if (rosterLine) console.log(rosterLine);
   const readLine = readToken
     ? `\n  Read token ${readToken}   (GET only: integrations, accounts, CSV, events, syncs; anything else is 403)`
     : "";

@@ -14,6 +14,8 @@ import { eventRoutes } from "./http/events";
 import { findingRoutes } from "./http/findings";
 import { integrationRoutes } from "./http/integrations";
 import { parseJsonBody, requireAuth, requireConfig, securityHeaders } from "./http/middleware";
+import { peopleRoutes } from "./http/people";
+import { rosterRoutes } from "./http/roster";
 import { jsonContent } from "./http/schemas";
 import { syncRoutes } from "./http/syncs";
 import { webhookRoutes } from "./http/webhooks";
@@ -45,6 +47,8 @@ export function createApp() {
   app.route("/", accountRoutes);
   app.route("/", apiTokenRoutes);
   app.route("/", findingRoutes);
+  app.route("/", peopleRoutes);
+  app.route("/", rosterRoutes);
   app.route("/", webhookRoutes);
   app.route("/", adminRoutes);
 

@@ -1,16 +1,17 @@
 /**
- * Worker entry: HTTP API (fetch), sync fan-out (scheduled) and one integration's sync per queue
- * message (queue). Nothing else lives here: workerd treats every named export of this module as
+ * Worker entry: HTTP API (fetch), sync fan-out (scheduled) and one integration's sync, or the
+ * roster findings recomputation, per queue message (queue). Nothing else lives here: workerd treats every named export of this module as
  * an entrypoint, so constants must not be exported from it.
  */
 import { createApp } from "./app";
 import { type AppEnv, loadConfig } from "./config";
 import { log } from "./lib/log";
 import { abandonRun } from "./store/sync-runs";
-import { DEAD_LETTER_QUEUE, type SyncMessage } from "./sync/enqueue";
+import { DEAD_LETTER_QUEUE, isRosterFindingsMessage, type QueueMessage } from "./sync/enqueue";
+import { recomputeRosterFindings } from "./sync/roster";
 import { runSync } from "./sync/run";
 import { runScheduledTick } from "./sync/schedule";
-import { deliverWebhook, WEBHOOK_QUEUE, type WebhookMessage } from "./sync/webhooks";
+import { deliverWebhook, WEBHOOK_QUEUE, type WebhookMessage, wakeWebhooksAfterCommit } from "./sync/webhooks";
 
 const app = createApp();
 
@@ -41,11 +42,13 @@ export default {
     }
     if (batch.queue === DEAD_LETTER_QUEUE) {
       for (const message of batch.messages) {
-        await abandonRun(env.DB, message.body.runId, Date.now());
-        log("warn", "sync_dead_lettered", {
-          integrationId: message.body.integrationId,
-          runId: message.body.runId,
-        });
+        const body = message.body;
+        if (isRosterFindingsMessage(body)) {
+          log("error", "roster_findings_dead_lettered", { requestedAt: body.requestedAt });
+        } else {
+          await abandonRun(env.DB, body.runId, Date.now());
+          log("warn", "sync_dead_lettered", { integrationId: body.integrationId, runId: body.runId });
+        }
         message.ack();
       }
       return;
@@ -57,25 +60,30 @@ export default {
       return;
     }
     for (const message of batch.messages) {
+      const body = message.body;
       try {
+        if (isRosterFindingsMessage(body)) {
+          await recomputeRosterFindings(env.DB);
+          await wakeWebhooksAfterCommit(env.DB, env.WEBHOOK_QUEUE);
+          message.ack();
+          continue;
+        }
         const outcome = await runSync(
           { db: env.DB, kv: env.CREDENTIALS, config: config.value, webhookQueue: env.WEBHOOK_QUEUE },
-          message.body,
+          body,
           message.attempts,
         );
         if (outcome.kind === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
         else message.ack();
       } catch (e) {
-        log("error", "sync_crashed", {
-          integrationId: message.body.integrationId,
-          runId: message.body.runId,
-          error: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
-        });
+        const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        if (isRosterFindingsMessage(body)) log("error", "roster_findings_crashed", { error });
+        else log("error", "sync_crashed", { integrationId: body.integrationId, runId: body.runId, error });
         message.retry({ delaySeconds: ERROR_RETRY_DELAY_SECONDS });
       }
     }
   },
-} satisfies ExportedHandler<AppEnv, SyncMessage>;
+} satisfies ExportedHandler<AppEnv, QueueMessage>;
 
 /** The webhook queue (docs/webhooks.md#delivery): each message wakes one endpoint. */
 async function deliverWebhooks(batch: MessageBatch<WebhookMessage>, env: AppEnv) {

@@ -35,7 +35,14 @@ export async function rowsIntegration(ctx: Context) {
   return shared;
 }
 
+/** Rows of the findings tables (bench route): a sync's finding writes are the difference. */
+export async function findingCounts(ctx: Context) {
+  const r = await fetch(`${ctx.b.api}/__bench/finding-counts`);
+  return (await r.json()) as { findings: number; findingEvents: number; open: number };
+}
+
 async function resync(ctx: Context, integrationId: string) {
+  const findingsBefore = await findingCounts(ctx);
   const started = await ctx.b.startSync(integrationId);
   const run = await ctx.b.finished(started.id);
   const log = await ctx.b.runLog(run.id);
@@ -46,7 +53,10 @@ async function resync(ctx: Context, integrationId: string) {
   );
   const events = await ctx.b.eventsOf(run.id);
   const memberRows = run.counts.added + run.counts.updated + run.counts.removed;
+  // Each finding opened or resolved is one findings row and its feed row (a trigger's).
+  const findingEvents = (await findingCounts(ctx)).findingEvents - findingsBefore.findingEvents;
   return {
+    findingEvents,
     runId: run.id,
     rowsWritten: log.rowsWritten ?? 0,
     memberRows,
@@ -268,8 +278,35 @@ export async function writeFigures(ctx: Context): Promise<{ figures: Figure[]; d
       note: changedNote(c0!, { rows: changedRows, ratio, tableRows, tableRatio, perKind, base, indexes }),
     },
   ];
+  figures.push(findingRowsFigure(members, unchanged, changed));
   figures.push(await sourceRequestsFigure(ctx));
   return { figures, data: { unchanged, changed, perKind } };
+}
+
+/**
+ * Finding rows the recompute at the end of each re-sync wrote: none when nothing changed; when 1%
+ * changed, in proportion to the changed members (a finding opens or resolves only for a member
+ * whose change ends or starts a condition).
+ */
+function findingRowsFigure(
+  members: number,
+  unchanged: { findingEvents: number }[],
+  changed: { findingEvents: number; memberRows: number }[],
+): Figure {
+  const still = unchanged.map((r) => r.findingEvents);
+  const moved = changed.map((r) => r.findingEvents);
+  const perChanged = median(changed.map((r) => r.findingEvents / Math.max(1, r.memberRows)));
+  return {
+    id: "rows.findings",
+    figure: `finding rows written by the recompute after a re-sync of ${grouped(members)} members`,
+    measured: `unchanged: ${still.join(", ")} findings opened or resolved; 1% changed: ${moved.join(", ")} for ${changed.map((r) => r.memberRows).join(", ")} changed members (${perChanged.toFixed(2)} per changed member)`,
+    floor: "0 when unchanged",
+    ratio: null,
+    target: "0 unchanged; ≤ 1 per changed member",
+    pass: still.every((n) => n === 0) && perChanged <= 1,
+    values: { unchanged: still, changed: moved, perChanged: round(perChanged, 3) },
+    note: "Counted as rows added to finding_events (each is one findings row written, and its feed row written by a trigger). An open finding that still holds and reads the same is not written.",
+  };
 }
 
 /** Members of the account the requests-per-sync figure uses. */

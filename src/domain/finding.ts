@@ -9,6 +9,8 @@ export const FINDING_TYPES = [
   "stale_invitation",
   "too_many_super_admins",
   "external_member",
+  "leaver_with_access",
+  "unknown_person",
   "api_token_stale",
   "api_token_no_expiry",
   "sync_stale",
@@ -22,7 +24,7 @@ export type FindingSeverity = (typeof FINDING_SEVERITIES)[number];
 export const FINDING_STATUSES = ["open", "resolved"] as const;
 export type FindingStatus = (typeof FINDING_STATUSES)[number];
 
-export type FindingSubjectKind = "account" | "api_token" | "integration" | "webhook";
+export type FindingSubjectKind = "account" | "api_token" | "integration" | "person" | "webhook";
 
 /** Days without use (or since issue, if never used) after which an active API token is stale. */
 export const API_TOKEN_STALE_DAYS = 90;
@@ -71,6 +73,18 @@ export const FINDING_CATALOGUE: Record<
     subject: "account",
     remediation:
       "In Manage Account > Members, check this member: remove them if they should not have access; if their domain is your organisation's, add it to the integration's allowedEmailDomains (PATCH /v1/integrations/{id}).",
+  },
+  leaver_with_access: {
+    severity: "high",
+    subject: "person",
+    remediation:
+      "This person is marked leaver in your roster. In the Cloudflare dashboard open the account named here, go to Manage Account > Members and remove them; then check Manage Account > Account API Tokens and the audit log for tokens and changes they made. GET /v1/people/{email} lists every account they still have.",
+  },
+  unknown_person: {
+    severity: "medium",
+    subject: "account",
+    remediation:
+      "Find out who this membership belongs to. If it is someone in your organisation, add them to the roster (PUT /v1/roster); if nobody owns it, remove it in Manage Account > Members.",
   },
   api_token_stale: {
     severity: "low",

@@ -37,11 +37,12 @@ const query = {
 };
 
 const SubjectSchema = z.object({
-  kind: z.enum(["account", "api_token", "integration", "webhook"]),
-  id: z
-    .string()
-    .openapi({ description: "Membership id, API token id, integration id, or webhook endpoint id" }),
-  email: z.string().optional().openapi({ description: "The member's email (account subjects)" }),
+  kind: z.enum(["account", "api_token", "integration", "person", "webhook"]),
+  id: z.string().openapi({
+    description:
+      "Membership id, API token id, integration id, a person's lower-cased email, or webhook endpoint id",
+  }),
+  email: z.string().optional().openapi({ description: "The member's email (account and person subjects)" }),
 });
 
 export const FindingSchema = z

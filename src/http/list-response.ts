@@ -34,6 +34,8 @@ export interface ListSpec<T, P extends unknown[]> {
   };
   /** Called when a JSON page comes back empty (e.g. to 404 an unknown integration). */
   onEmpty?: () => Promise<void>;
+  /** Fields served before `data` on every JSON page (e.g. the roster's summary). */
+  meta?: () => Promise<Record<string, unknown>>;
 }
 
 export async function listResponse<T, P extends unknown[]>(c: Context<HonoEnv>, spec: ListSpec<T, P>) {
@@ -53,5 +55,6 @@ export async function listResponse<T, P extends unknown[]>(c: Context<HonoEnv>, 
   const after = await readCursor(keyring, scope, query.cursor, spec.isPosition);
   const page = await spec.page(after, query.limit ?? spec.defaultLimit);
   if (page.items.length === 0) await spec.onEmpty?.();
-  return c.json({ data: page.items, nextCursor: await nextCursor(keyring, scope, page) }, 200);
+  const meta = (await spec.meta?.()) ?? {};
+  return c.json({ ...meta, data: page.items, nextCursor: await nextCursor(keyring, scope, page) }, 200);
 }

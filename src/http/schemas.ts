@@ -143,7 +143,7 @@ export const IntegrationSchema = z
     },
   });
 
-const errorResponse = (description: string) => ({
+export const errorResponse = (description: string) => ({
   description,
   content: { "application/json": { schema: ErrorSchema } },
 });

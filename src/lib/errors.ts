@@ -13,6 +13,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   cloudflare_token_invalid: 422,
   cloudflare_permission_missing: 422,
   cloudflare_token_restricted: 422,

@@ -14,6 +14,7 @@ import {
   type FindingType,
   SUPER_ADMIN_ROLE,
 } from "../domain/finding";
+import { CURRENT_ROSTER_ID } from "./roster";
 
 const DAY_MS = 86_400_000;
 
@@ -79,6 +80,24 @@ const CONDITIONS: Record<Exclude<FindingType, "sync_stale" | "webhook_disabled">
     FROM user_accounts u JOIN integrations i ON i.id = u.integration_id
    WHERE ${CURRENT} AND u.email <> '' AND json_array_length(i.allowed_email_domains) > 0
      AND lower(substr(u.email, instr(u.email, '@') + 1)) NOT IN (SELECT value FROM json_each(i.allowed_email_domains))`,
+  leaver_with_access: `${head("leaver_with_access", "lower(u.email)", EMAIL)},
+      'Leaver still has access: ' || u.email || ' in ' || i.organization_name AS title,
+      u.email || ' is marked leaver in the roster and is still ' || CASE u.status WHEN 'pending' THEN 'invited to ' ELSE 'a member of ' END
+        || i.organization_name || ' (' || i.label || ', account ' || i.account_id || ')'
+        || COALESCE(' with ' || (SELECT group_concat(r.value ->> 'name', ', ') FROM json_each(u.roles) r), '') || '.' AS detail,
+      ${remediation("leaver_with_access")}
+    FROM user_accounts u JOIN integrations i ON i.id = u.integration_id
+    JOIN roster_people p ON p.upload_id = (${CURRENT_ROSTER_ID}) AND p.email = lower(u.email) AND p.status = 'leaver'
+   WHERE ${CURRENT} AND u.email <> ''`,
+  unknown_person: `${head("unknown_person", "u.id", EMAIL)},
+      'Member not in the roster: ' || ${WHO} AS title,
+      ${WHO} || ' is ' || CASE u.status WHEN 'pending' THEN 'invited to ' ELSE 'a member of ' END || i.organization_name
+        || ' and matches no one in the roster.' AS detail,
+      ${remediation("unknown_person")}
+    FROM user_accounts u JOIN integrations i ON i.id = u.integration_id
+   WHERE ${CURRENT} AND EXISTS (${CURRENT_ROSTER_ID})
+     AND NOT EXISTS (SELECT 1 FROM roster_people p
+                      WHERE p.upload_id = (${CURRENT_ROSTER_ID}) AND p.email = lower(u.email) AND u.email <> '')`,
   api_token_stale: `${head("api_token_stale", "t.id", "NULL")},
       'API token unused: ' || t.name AS title,
       'The account API token ' || t.name || CASE WHEN t.last_used_on IS NULL
@@ -96,6 +115,9 @@ const CONDITIONS: Record<Exclude<FindingType, "sync_stale" | "webhook_disabled">
     FROM api_tokens t WHERE ${ACTIVE_TOKEN} AND t.expires_on IS NULL`,
 };
 
+/** The types that depend on the roster, recomputed for every integration when it changes. */
+const ROSTER_FINDING_TYPES: (keyof typeof CONDITIONS)[] = ["leaver_with_access", "unknown_person"];
+
 /**
  * D1 allows few terms in one compound SELECT, so the conditions are recomputed in groups, each
  * resolving only its own types. Every statement binds the same five parameters (the `params` CTE
@@ -104,6 +126,7 @@ const CONDITIONS: Record<Exclude<FindingType, "sync_stale" | "webhook_disabled">
 const GROUPS: (keyof typeof CONDITIONS)[][] = [
   ["member_without_2fa", "stale_invitation", "external_member"],
   ["two_factor_not_enforced", "too_many_super_admins", "api_token_stale", "api_token_no_expiry"],
+  ROSTER_FINDING_TYPES,
 ];
 
 const currentOf = (types: (keyof typeof CONDITIONS)[]) =>
@@ -189,6 +212,19 @@ export function recomputeFindingStatements(
       )
       .bind(w.integrationId, w.now),
   ];
+}
+
+/**
+ * Recomputes one integration's roster findings (leaver_with_access, unknown_person) after the
+ * roster changed; the other types depend on nothing the roster holds.
+ */
+export function recomputeRosterFindingStatements(
+  db: D1Database,
+  integrationId: string,
+  now: string,
+): D1PreparedStatement[] {
+  // The unused thresholds are bound anyway: every statement names all five parameters.
+  return groupStatements(db, ROSTER_FINDING_TYPES, [integrationId, now, now, 0, now]);
 }
 
 /**

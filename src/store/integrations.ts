@@ -241,14 +241,17 @@ export async function deleteIntegration(db: D1Database, id: string): Promise<boo
   return (results.at(-1)?.meta.changes ?? 0) > 0;
 }
 
-/** Enabled integrations, for the cron fan-out; keyset-paged so any number fits. */
+/** Enabled integrations (the cron fan-out), or all; keyset-paged so any number fits. */
 export async function listEnabledIntegrationIds(
   db: D1Database,
   afterId: string,
   limit: number,
+  which: "enabled" | "all" = "enabled",
 ): Promise<string[]> {
   const { results } = await db
-    .prepare("SELECT id FROM integrations WHERE enabled = 1 AND id > ? ORDER BY id LIMIT ?")
+    .prepare(
+      `SELECT id FROM integrations WHERE ${which === "enabled" ? "enabled = 1 AND" : ""} id > ? ORDER BY id LIMIT ?`,
+    )
     .bind(afterId, limit)
     .all<{ id: string }>();
   return results.map((r) => r.id);

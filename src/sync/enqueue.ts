@@ -13,6 +13,18 @@ export interface SyncMessage {
   expectedMembers?: number;
 }
 
+/** Recompute every integration's roster findings after the roster changed (docs/people.md). */
+export interface RosterFindingsMessage {
+  kind: "roster_findings";
+  requestedAt: string;
+}
+
+/** Everything the queue carries: a sync run, or a roster findings recomputation. */
+export type QueueMessage = SyncMessage | RosterFindingsMessage;
+
+export const isRosterFindingsMessage = (m: QueueMessage): m is RosterFindingsMessage =>
+  "kind" in m && m.kind === "roster_findings";
+
 /** Name of the dead-letter queue (wrangler.jsonc): its messages are runs that ran out of retries. */
 export const DEAD_LETTER_QUEUE = "connector-sync-dlq";
 

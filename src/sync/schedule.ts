@@ -1,7 +1,7 @@
 /**
  * The Cron Trigger's work (docs/sync.md#triggers): fail runs that got stuck, open sync_stale findings
  * (docs/findings.md), queue one sync per enabled integration, and prune history older than
- * RETENTION_DAYS. Each step is bounded so a tick fits one invocation however many integrations
+ * RETENTION_DAYS (and roster uploads that died while staging). Each step is bounded so a tick fits one invocation however many integrations
  * there are.
  */
 import type { Config } from "../config";
@@ -10,6 +10,7 @@ import { log } from "../lib/log";
 import { staleSyncFindingStatement } from "../store/findings";
 import { listEnabledIntegrationIds } from "../store/integrations";
 import { pruneHistory } from "../store/retention";
+import { purgeOldRosters } from "../store/roster";
 import { abandonStuckRuns } from "../store/sync-runs";
 import { enqueueSyncs, type SyncMessage } from "./enqueue";
 import { LEASE_MS } from "./run";
@@ -64,13 +65,16 @@ export async function runScheduledTick(deps: ScheduleDeps, now = Date.now()) {
     deps.db,
     new Date(now - deps.config.retentionDays * 86_400_000).toISOString(),
   );
+  // Normally done by the roster findings job; here for uploads that died while staging.
+  const rosterRowsPurged = await purgeOldRosters(deps.db, now);
   log("info", "cron_tick", {
     queued,
     alreadyActive: skipped,
     abandoned,
     webhooksWoken,
     pruned,
+    rosterRowsPurged,
     leaseMs: LEASE_MS,
   });
-  return { queued, skipped, abandoned, webhooksWoken, pruned };
+  return { queued, skipped, abandoned, webhooksWoken, pruned, rosterRowsPurged };
 }

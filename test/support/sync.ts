@@ -6,7 +6,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { expect } from "vitest";
 import worker from "../../src/index";
-import type { SyncMessage } from "../../src/sync/enqueue";
+import type { QueueMessage, SyncMessage } from "../../src/sync/enqueue";
 import { api, callWorker, type EnvOverrides, modifiedEnv } from "./api";
 
 /** Connects an integration through the API and returns it (its first sync is queued). */
@@ -75,8 +75,8 @@ export async function storedEvents(integrationId: string) {
 export function capturingQueue() {
   const messages: SyncMessage[] = [];
   const queue = {
-    send: async (body: SyncMessage) => {
-      messages.push(body);
+    send: async (body: QueueMessage) => {
+      messages.push(body as SyncMessage);
     },
     sendBatch: async (batch: Iterable<{ body: SyncMessage }>) => {
       for (const m of batch) messages.push(m.body);
@@ -92,11 +92,12 @@ export function capturingQueue() {
  */
 export async function runQueueMessage(
   overrides: EnvOverrides,
-  message: SyncMessage,
+  message: QueueMessage,
   { attempts = 1, queue = "connector-sync" }: { attempts?: number; queue?: string } = {},
 ) {
-  const batch = createMessageBatch<SyncMessage>(queue, [
-    { id: `msg-${message.runId}-${attempts}`, timestamp: new Date(), attempts, body: message },
+  const key = "runId" in message ? message.runId : message.kind;
+  const batch = createMessageBatch<QueueMessage>(queue, [
+    { id: `msg-${key}-${attempts}`, timestamp: new Date(), attempts, body: message },
   ]);
   const delays: (number | undefined)[] = [];
   for (const m of batch.messages) {
