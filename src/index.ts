@@ -99,7 +99,9 @@ async function deliverWebhooks(batch: MessageBatch<WebhookMessage>, env: AppEnv)
     keyring: config.value.keyring,
     timeoutMs: config.value.webhookTimeoutMs,
   };
-  for (const message of batch.messages) {
+  // Each message is another endpoint (or a repeat that waits for the lease): side by side, so a
+  // receiver that answers slowly holds up no other endpoint in the batch.
+  const deliver = async (message: Message<WebhookMessage>) => {
     try {
       const outcome = await deliverWebhook(deps, message.body);
       if (outcome.kind === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
@@ -111,5 +113,6 @@ async function deliverWebhooks(batch: MessageBatch<WebhookMessage>, env: AppEnv)
       });
       message.retry({ delaySeconds: ERROR_RETRY_DELAY_SECONDS });
     }
-  }
+  };
+  await Promise.all(batch.messages.map(deliver));
 }

@@ -65,7 +65,8 @@ const description = z
   .max(200, "must be at most 200 characters")
   .refine((s) => ![...s].some((ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ch === "\u007f"), {
     message: "must not contain control characters",
-  });
+  })
+  .openapi({ example: "Access review tool", description: "At most 200 characters" });
 
 const CreateWebhookBody = z
   .strictObject({ url, events, description: description.optional() })

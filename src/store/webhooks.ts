@@ -396,8 +396,10 @@ export async function listDeliveries(
 }
 
 /**
- * Endpoints with something to send now: enabled, not waiting for a retry, not held by a live
- * lease, and with an outbox row of a type they subscribe to after their cursor.
+ * Endpoints with something to send now: enabled, not waiting for a retry, and with an outbox row
+ * of a type they subscribe to after their cursor. One being delivered right now is included: its
+ * invocation may have read the outbox before these rows committed, so the message it gets waits
+ * for the lease and looks again.
  */
 export async function webhooksWithPendingEvents(
   db: D1Database,
@@ -408,7 +410,6 @@ export async function webhooksWithPendingEvents(
     .prepare(
       `SELECT w.id FROM webhook_endpoints w
         WHERE w.enabled = 1 AND (w.next_attempt_at IS NULL OR w.next_attempt_at <= ?1)
-          AND (w.lease_until IS NULL OR w.lease_until < ?1)
           AND EXISTS (SELECT 1 FROM webhook_outbox o
                        WHERE o.seq > w.cursor_seq AND o.type IN (SELECT value FROM json_each(w.event_types)))
         ORDER BY w.id LIMIT ?2`,

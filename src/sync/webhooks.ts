@@ -55,6 +55,12 @@ export const WEBHOOK_LEASE_MS = 3 * 60_000;
 const MAX_QUEUE_DELAY_SECONDS = 12 * 3600;
 /** Queues: sendBatch takes at most 100 messages. */
 const SEND_BATCH_MAX = 100;
+/**
+ * A message that finds the endpoint leased looks again this soon (or when the lease expires, if
+ * sooner): the holder usually finishes within seconds, and 10 looks (the queue's max_retries)
+ * outlast one invocation's budget. A message that still runs out is covered by the cron.
+ */
+const LEASED_RETRY_MAX_SECONDS = 10;
 
 export interface WebhookDeps {
   db: D1Database;
@@ -75,10 +81,8 @@ export async function deliverWebhook(deps: WebhookDeps, message: WebhookMessage)
     const current = await getWebhookRow(deps.db, message.webhookId);
     if (current?.enabled !== 1) return DONE;
     // Another invocation is delivering; it may have read the outbox before our events committed.
-    return {
-      kind: "retry",
-      delaySeconds: Math.max(1, Math.ceil(((current.lease_until ?? now) - now) / 1000)),
-    };
+    const leaseLeft = Math.ceil(((current.lease_until ?? now) - now) / 1000);
+    return { kind: "retry", delaySeconds: Math.min(LEASED_RETRY_MAX_SECONDS, Math.max(1, leaseLeft)) };
   }
   try {
     return await new EndpointDelivery(deps, row, token).run();
