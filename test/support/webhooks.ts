@@ -84,19 +84,29 @@ export function capturingWebhookQueue() {
 }
 
 /** Runs one webhook queue message through the Worker's queue handler, as delivery number `attempts`. */
-export async function runWebhookMessage(
+export function runWebhookMessage(
   overrides: EnvOverrides,
   message: WebhookMessage,
   attempts = 1,
 ): Promise<{ acked: boolean; retried: boolean }> {
-  const batch = createMessageBatch<WebhookMessage>("connector-webhooks", [
-    {
+  return runWebhookBatch(overrides, [message], attempts);
+}
+
+/** Runs several webhook queue messages as one batch, in this order. */
+export async function runWebhookBatch(
+  overrides: EnvOverrides,
+  messages: WebhookMessage[],
+  attempts = 1,
+): Promise<{ acked: boolean; retried: boolean }> {
+  const batch = createMessageBatch<WebhookMessage>(
+    "connector-webhooks",
+    messages.map((message) => ({
       id: `wh-${message.webhookId}-${attempts}-${crypto.randomUUID()}`,
       timestamp: new Date(),
       attempts,
       body: message,
-    },
-  ]);
+    })),
+  );
   const ctx = createExecutionContext();
   await worker.queue(batch as any, modifiedEnv(overrides), ctx);
   const result = await getQueueResult(batch, ctx);

@@ -22,6 +22,7 @@ import {
   letRetryTimePass,
   receiver,
   receiverUrl,
+  runWebhookBatch,
   runWebhookMessage,
   webhookRow,
 } from "../support/webhooks";
@@ -208,6 +209,27 @@ describe("delivery", () => {
     const ids = await s.feedIds();
     expect((await receiver.received("redelivered")).map((r) => r.headers["webhook-id"])).toEqual(ids);
     expect((await deliveriesOf(s.hook.id)).map((d) => d.eventId).reverse()).toEqual(ids);
+  });
+
+  it("delivers every endpoint of a batch side by side: a slow receiver holds up no other", async () => {
+    // Plant seen failing: the batch's messages delivered one after another (the fast endpoint got
+    // its first event only after the slow one had all of its).
+    const s = await subscribed("batch-slow");
+    await receiver.script("batch-slow", [], { status: 204, delayMs: 400 });
+    const fast = await createWebhook({ url: receiverUrl("batch-fast"), events: ["account.*"] });
+    await s.change(4);
+    s.wakes.messages.length = 0;
+    await runWebhookBatch({ WEBHOOK_QUEUE: s.wakes.queue }, [
+      { webhookId: s.hook.id },
+      { webhookId: fast.id },
+    ]);
+    const slowGot = await receiver.accepted("batch-slow");
+    const fastGot = await receiver.accepted("batch-fast");
+    expect(slowGot).toHaveLength(4);
+    expect(fastGot).toHaveLength(4);
+    // The fast endpoint had every event before the slow one had its second.
+    expect(Date.parse(fastGot[3]!.receivedAt)).toBeLessThan(Date.parse(slowGot[1]!.receivedAt));
+    for (const delivery of fastGot) await expectVerified(fast.secret, delivery);
   });
 
   it("finds events committed without a queue message on the next cron tick", async () => {
