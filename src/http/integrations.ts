@@ -21,6 +21,7 @@ import {
   updateIntegration,
 } from "../store/integrations";
 import { enqueueSyncs } from "../sync/enqueue";
+import { wakeWebhooksAfterCommit } from "../sync/webhooks";
 import { deleteCredential, putCredential } from "../vault/credentials";
 import { createRouter, requireIntegration } from "./context";
 import { IdParam } from "./params";
@@ -316,6 +317,8 @@ integrationRoutes.openapi(
         syncSucceeded: false,
       };
       await c.env.DB.batch(recomputeFindingStatements(c.env.DB, recompute));
+      // Findings that opened or resolved are events for subscribed webhooks.
+      await wakeWebhooksAfterCommit(c.env.DB, c.env.WEBHOOK_QUEUE);
     }
     log("info", "integration_updated", { integrationId: id, fields: Object.keys(body) });
     return c.json((await getIntegration(c.env.DB, id))!, 200);
