@@ -29,6 +29,8 @@ export default defineConfig(async () => {
             CLOUDFLARE_API_BASE_URL: `${SIMULATOR_ORIGIN}/client/v4`,
             // Short, so timeout faults fail fast; the deployed default is 15 s.
             CLOUDFLARE_TIMEOUT_MS: "1500",
+            // Likewise for webhook receivers that answer too late; the deployed default is 10 s.
+            WEBHOOK_TIMEOUT_MS: "1000",
           },
           outboundService: (request: Request) => simulator.fetch(request),
         },

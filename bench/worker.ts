@@ -285,9 +285,13 @@ export default {
     try {
       await worker.queue(batch, { ...env, DB: countingDb(env.DB, stats) }, ctx);
     } finally {
+      const bodies = batch.messages.map(
+        (m) => m.body as { runId?: string; kind?: string; webhookId?: string },
+      );
       logD1("queue", stats, {
-        runIds: batch.messages.map((m) => (m.body as { runId?: string }).runId),
-        kinds: batch.messages.map((m) => (m.body as { kind?: string }).kind ?? "sync"),
+        runIds: bodies.map((b) => b.runId),
+        kinds: bodies.map((b) => b.kind ?? (b.webhookId ? "webhook" : "sync")),
+        webhookIds: bodies.map((b) => b.webhookId).filter((id) => id !== undefined),
       });
     }
   },

@@ -8,6 +8,7 @@ import { cloudflareRoutes } from "./cloudflare-routes.ts";
 import { controlRoutes } from "./control-routes.ts";
 import { FAILURES, jsonResponse, toResponse } from "./envelope.ts";
 import { NetworkReset } from "./faults.ts";
+import { Receivers, receiverControlRoutes, receiverRoutes } from "./receiver.ts";
 import { seedDemo } from "./seed.ts";
 import { SimulatorState } from "./state.ts";
 
@@ -54,6 +55,10 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   if (options.seed) seedDemo(state);
 
   const app = new Hono();
+  // Webhook receivers for the connector's deliveries (simulator/receiver.ts).
+  const receivers = new Receivers();
+  app.route("/__hooks", receiverRoutes(receivers));
+  app.route("/__sim/receivers", receiverControlRoutes(receivers));
   app.route("/__sim", controlRoutes(state));
   app.route("/client/v4", cloudflareRoutes(state));
   app.route("/", accessRoutes());

@@ -19,6 +19,7 @@ import { peopleRoutes } from "./http/people";
 import { rosterRoutes } from "./http/roster";
 import { jsonContent } from "./http/schemas";
 import { syncRoutes } from "./http/syncs";
+import { webhookRoutes } from "./http/webhooks";
 import { AppError, errorBody } from "./lib/errors";
 import { log } from "./lib/log";
 
@@ -49,6 +50,7 @@ export function createApp() {
   app.route("/", findingRoutes);
   app.route("/", peopleRoutes);
   app.route("/", rosterRoutes);
+  app.route("/", webhookRoutes);
   app.route("/", adminRoutes);
 
   documentApi(app);

@@ -20,6 +20,8 @@ export interface AppEnv extends Env {
   ACCESS_TEAM_DOMAIN?: string;
   ACCESS_AUD?: string;
   ACCESS_ADMIN_EMAILS?: string;
+  /** Per-attempt timeout towards webhook receivers; tests shorten it. */
+  WEBHOOK_TIMEOUT_MS?: string;
 }
 
 /**
@@ -35,6 +37,8 @@ const DEFAULT_API_BASE_URL = "https://api.cloudflare.com/client/v4";
 const DEFAULT_RETENTION_DAYS = 400;
 /** Cloudflare answers in well under a second; 15 s leaves room for slow pages, not for hangs. */
 const DEFAULT_CLOUDFLARE_TIMEOUT_MS = 15_000;
+/** A webhook receiver should answer at once and do its work afterwards (docs/webhooks.md#retries). */
+const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 /** Findings thresholds (docs/findings.md). */
 const DEFAULT_STALE_INVITATION_DAYS = 14;
 const DEFAULT_MAX_SUPER_ADMINS = 3;
@@ -47,6 +51,7 @@ export interface Config {
   cloudflareTimeoutMs: number;
   retentionDays: number;
   findings: { staleInvitationDays: number; maxSuperAdmins: number };
+  webhookTimeoutMs: number;
   /** Set when both ACCESS_TEAM_DOMAIN and ACCESS_AUD are: the console accepts Access sign-ins. */
   access: AccessConfig | null;
 }
@@ -110,6 +115,7 @@ const varsSchema = z.object({
   CLOUDFLARE_TIMEOUT_MS: optionalInt("CLOUDFLARE_TIMEOUT_MS", DEFAULT_CLOUDFLARE_TIMEOUT_MS, 100, 120_000),
   STALE_INVITATION_DAYS: optionalInt("STALE_INVITATION_DAYS", DEFAULT_STALE_INVITATION_DAYS, 0, 3650),
   MAX_SUPER_ADMINS: optionalInt("MAX_SUPER_ADMINS", DEFAULT_MAX_SUPER_ADMINS, 0, 10_000),
+  WEBHOOK_TIMEOUT_MS: optionalInt("WEBHOOK_TIMEOUT_MS", DEFAULT_WEBHOOK_TIMEOUT_MS, 100, 30_000),
 });
 
 function parseAdminToken(raw: string | undefined): Result<string, string> {
@@ -176,5 +182,6 @@ async function parseConfig(env: AppEnv): Promise<Result<Config, string>> {
       maxSuperAdmins: vars.data.MAX_SUPER_ADMINS,
     },
     access: access.value,
+    webhookTimeoutMs: vars.data.WEBHOOK_TIMEOUT_MS,
   });
 }

@@ -11,6 +11,7 @@ import { DEAD_LETTER_QUEUE, isRosterFindingsMessage, type QueueMessage } from ".
 import { recomputeRosterFindings } from "./sync/roster";
 import { runSync } from "./sync/run";
 import { runScheduledTick } from "./sync/schedule";
+import { deliverWebhook, WEBHOOK_QUEUE, type WebhookMessage, wakeWebhooksAfterCommit } from "./sync/webhooks";
 
 const app = createApp();
 
@@ -27,11 +28,18 @@ export default {
       return;
     }
     ctx.waitUntil(
-      runScheduledTick({ db: env.DB, queue: env.SYNC_QUEUE, config: config.value }, controller.scheduledTime),
+      runScheduledTick(
+        { db: env.DB, queue: env.SYNC_QUEUE, webhookQueue: env.WEBHOOK_QUEUE, config: config.value },
+        controller.scheduledTime,
+      ),
     );
   },
 
   async queue(batch, env, _ctx) {
+    if (batch.queue === WEBHOOK_QUEUE) {
+      await deliverWebhooks(batch as MessageBatch<unknown> as MessageBatch<WebhookMessage>, env);
+      return;
+    }
     if (batch.queue === DEAD_LETTER_QUEUE) {
       for (const message of batch.messages) {
         const body = message.body;
@@ -56,11 +64,12 @@ export default {
       try {
         if (isRosterFindingsMessage(body)) {
           await recomputeRosterFindings(env.DB);
+          await wakeWebhooksAfterCommit(env.DB, env.WEBHOOK_QUEUE);
           message.ack();
           continue;
         }
         const outcome = await runSync(
-          { db: env.DB, kv: env.CREDENTIALS, config: config.value },
+          { db: env.DB, kv: env.CREDENTIALS, config: config.value, webhookQueue: env.WEBHOOK_QUEUE },
           body,
           message.attempts,
         );
@@ -75,3 +84,35 @@ export default {
     }
   },
 } satisfies ExportedHandler<AppEnv, QueueMessage>;
+
+/** The webhook queue (docs/webhooks.md#delivery): each message wakes one endpoint. */
+async function deliverWebhooks(batch: MessageBatch<WebhookMessage>, env: AppEnv) {
+  const config = await loadConfig(env);
+  if (!config.ok) {
+    log("error", "webhooks_not_configured", { message: `The connector is not configured: ${config.error}.` });
+    batch.retryAll({ delaySeconds: 300 });
+    return;
+  }
+  const deps = {
+    db: env.DB,
+    queue: env.WEBHOOK_QUEUE,
+    keyring: config.value.keyring,
+    timeoutMs: config.value.webhookTimeoutMs,
+  };
+  // Each message is another endpoint (or a repeat that waits for the lease): side by side, so a
+  // receiver that answers slowly holds up no other endpoint in the batch.
+  const deliver = async (message: Message<WebhookMessage>) => {
+    try {
+      const outcome = await deliverWebhook(deps, message.body);
+      if (outcome.kind === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
+      else message.ack();
+    } catch (e) {
+      log("error", "webhook_delivery_crashed", {
+        webhookId: message.body.webhookId,
+        error: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+      });
+      message.retry({ delaySeconds: ERROR_RETRY_DELAY_SECONDS });
+    }
+  };
+  await Promise.all(batch.messages.map(deliver));
+}

@@ -14,6 +14,7 @@ export const FINDING_TYPES = [
   "api_token_stale",
   "api_token_no_expiry",
   "sync_stale",
+  "webhook_disabled",
 ] as const;
 export type FindingType = (typeof FINDING_TYPES)[number];
 
@@ -23,7 +24,7 @@ export type FindingSeverity = (typeof FINDING_SEVERITIES)[number];
 export const FINDING_STATUSES = ["open", "resolved"] as const;
 export type FindingStatus = (typeof FINDING_STATUSES)[number];
 
-export type FindingSubjectKind = "account" | "api_token" | "integration" | "person";
+export type FindingSubjectKind = "account" | "api_token" | "integration" | "person" | "webhook";
 
 /** Days without use (or since issue, if never used) after which an active API token is stale. */
 export const API_TOKEN_STALE_DAYS = 90;
@@ -102,5 +103,11 @@ export const FINDING_CATALOGUE: Record<
     subject: "integration",
     remediation:
       "Read the latest sync's error (GET /v1/integrations/{id}) and do what it says; usually the Cloudflare API token was revoked, expired or lost a permission: create a new one under My Profile > API Tokens (or Manage Account > Account API Tokens) and set it with PATCH /v1/integrations/{id}.",
+  },
+  webhook_disabled: {
+    severity: "high",
+    subject: "webhook",
+    remediation:
+      'Check the receiver behind the webhook endpoint (GET /v1/webhooks/{id}/deliveries says what it answered), fix it, then turn the endpoint back on with PATCH /v1/webhooks/{id} {"enabled": true}. Changes made while it was disabled are in the events and findings feeds.',
   },
 };

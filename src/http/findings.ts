@@ -37,10 +37,11 @@ const query = {
 };
 
 const SubjectSchema = z.object({
-  kind: z.enum(["account", "api_token", "integration", "person"]),
-  id: z
-    .string()
-    .openapi({ description: "Membership id, API token id, integration id, or a person's lower-cased email" }),
+  kind: z.enum(["account", "api_token", "integration", "person", "webhook"]),
+  id: z.string().openapi({
+    description:
+      "Membership id, API token id, integration id, a person's lower-cased email, or webhook endpoint id",
+  }),
   email: z.string().optional().openapi({ description: "The member's email (account and person subjects)" }),
 });
 

@@ -22,6 +22,7 @@ import {
   updateIntegration,
 } from "../store/integrations";
 import { enqueueSyncs } from "../sync/enqueue";
+import { wakeWebhooksAfterCommit } from "../sync/webhooks";
 import { deleteCredential, putCredential } from "../vault/credentials";
 import { createRouter, requireIntegration } from "./context";
 import { IdParam } from "./params";
@@ -248,7 +249,7 @@ integrationRoutes.openapi(
 // API, and fails with the same codes and messages (docs/console.md#writes).
 
 /** The bindings a write needs. */
-type WriteEnv = Pick<AppEnv, "DB" | "CREDENTIALS" | "SYNC_QUEUE">;
+type WriteEnv = Pick<AppEnv, "DB" | "CREDENTIALS" | "SYNC_QUEUE" | "WEBHOOK_QUEUE">;
 
 export type CreateIntegrationInput = z.infer<typeof CreateIntegrationBody>;
 export type PatchIntegrationInput = z.infer<typeof PatchIntegrationBody>;
@@ -366,6 +367,8 @@ export async function changeIntegration(
     // external_member follows the new domains at once, from the stored members.
     const recompute = { integrationId: id, now: nowIso(), thresholds: config.findings, syncSucceeded: false };
     await env.DB.batch(recomputeFindingStatements(env.DB, recompute));
+    // Findings that opened or resolved are events for subscribed webhooks.
+    await wakeWebhooksAfterCommit(env.DB, env.WEBHOOK_QUEUE);
   }
   log("info", "integration_updated", { integrationId: id, fields: Object.keys(body) });
   return (await getIntegration(env.DB, id))!;

@@ -1,9 +1,9 @@
 /**
  * Cuts credentials out of text that leaves the Worker (log lines, stored error messages):
- * token-shaped strings (cfut_/cfat_/cfk_ prefixes, any case), Bearer values, and each known
- * secret (the token a client holds) in the forms a server might echo it in: as is in any letter
- * case, URL-encoded, and base64 or base64url encoded, also inside a longer base64 string such as
- * an encoded `Authorization` header.
+ * token-shaped strings (cfut_/cfat_/cfk_ prefixes, any case), webhook signing secrets (whsec_),
+ * Bearer values, and each known secret (the token a client holds) in the forms a server might echo
+ * it in: as is in any letter case, URL-encoded, and base64 or base64url encoded, also inside a
+ * longer base64 string such as an encoded `Authorization` header.
  */
 const REDACTED = "[redacted]";
 /** Secrets shorter than this are not searched for: they would match ordinary text. */
@@ -58,5 +58,6 @@ export function redactSecrets(message: string, secrets: readonly string[] = []):
   const text = known ? message.replace(known, REDACTED) : message;
   return text
     .replace(/\bcf[a-z]{1,3}_[A-Za-z0-9_-]{8,}/gi, REDACTED)
+    .replace(/\bwhsec_[A-Za-z0-9+/=_-]{8,}/gi, REDACTED)
     .replace(/(Bearer\s+)\S+/gi, `$1${REDACTED}`);
 }

@@ -13,7 +13,7 @@ import { emailFromColumn, emailToColumn } from "./user-accounts-row";
 export type EventPosition = [string, number];
 
 /** An `events` row as D1 returns it. */
-interface EventRow {
+export interface EventRow {
   ordinal: number;
   id: string;
   type: EventType;
@@ -28,7 +28,8 @@ interface EventRow {
   audit_log_id: string | null;
 }
 
-function eventFromRow(r: EventRow): ChangeEvent {
+/** An events row as the feed serves it (also the data of an account.* or api_token.* webhook). */
+export function eventFromRow(r: EventRow): ChangeEvent {
   const token = r.type.startsWith("api_token.");
   return {
     id: r.id,

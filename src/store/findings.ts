@@ -42,7 +42,7 @@ const NL = "char(10)";
  * invitation cutoff, ?4 MAX_SUPER_ADMINS, ?5 the stale API token cutoff. Titles and details hold
  * no clock-relative words ("3 days ago"), so an unchanged account yields the same rows every time.
  */
-const CONDITIONS: Record<Exclude<FindingType, "sync_stale">, string> = {
+const CONDITIONS: Record<Exclude<FindingType, "sync_stale" | "webhook_disabled">, string> = {
   member_without_2fa: `${head("member_without_2fa", "u.id", EMAIL)},
       'Member without two-factor authentication: ' || ${WHO} AS title,
       ${WHO} || ' is a member of ' || i.organization_name || ' without two-factor authentication, and the account does not enforce it.' AS detail,
@@ -381,7 +381,7 @@ export interface FindingEvent {
   };
 }
 
-interface FindingEventRow {
+export interface FindingEventRow {
   ordinal: number;
   occurred_at: string;
   type: FindingEvent["type"];
@@ -394,6 +394,21 @@ interface FindingEventRow {
   subject_email: string | null;
   title: string;
 }
+
+/** A finding_events row as the feed serves it (also the data of a finding.* webhook). */
+export const findingEventFromRow = (r: FindingEventRow): FindingEvent => ({
+  id: String(r.ordinal),
+  type: r.type,
+  occurredAt: r.occurred_at,
+  finding: {
+    id: r.finding_id,
+    type: r.finding_type,
+    severity: r.severity,
+    integrationId: r.integration_id,
+    subject: subjectOf(r),
+    title: r.title,
+  },
+});
 
 /** Keyset position: the ordinal of the last event served. */
 export type FindingEventPosition = [ordinal: number];
@@ -414,20 +429,46 @@ export async function listFindingEvents(
   const page = results.slice(0, limit);
   const lastRow = page.at(-1);
   return {
-    events: page.map((r) => ({
-      id: String(r.ordinal),
-      type: r.type,
-      occurredAt: r.occurred_at,
-      finding: {
-        id: r.finding_id,
-        type: r.finding_type,
-        severity: r.severity,
-        integrationId: r.integration_id,
-        subject: subjectOf(r),
-        title: r.title,
-      },
-    })),
+    events: page.map(findingEventFromRow),
     last: lastRow ? [lastRow.ordinal] : null,
     more: results.length > limit,
   };
+}
+
+/**
+ * webhook_disabled (docs/webhooks.md#disabling), one per integration: the endpoint no longer
+ * receives that account's changes. `where` names the endpoint by its origin only, never the
+ * whole URL (a path or query may carry a receiver's own token).
+ */
+export function webhookDisabledFindingStatement(
+  db: D1Database,
+  f: { webhookId: string; where: string; failingSince: string; now: string },
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO findings (${COLUMNS})
+       SELECT 'webhook_disabled:' || i.id || ':webhook:' || ?1, i.id, 'webhook_disabled',
+              ${lit(FINDING_CATALOGUE.webhook_disabled.severity)}, 'webhook', ?1, NULL,
+              'Webhook endpoint disabled: ' || ?2,
+              'Changes to ' || i.organization_name || ' (' || i.label || ') are no longer pushed to the webhook endpoint at '
+                || ?2 || ': no delivery to it has succeeded since ' || ?3 || '.',
+              ${lit(FINDING_CATALOGUE.webhook_disabled.remediation)}, 'open', ?4, NULL
+         FROM integrations i WHERE true
+       ${UPSERT_OPEN}`,
+    )
+    .bind(f.webhookId, f.where, f.failingSince, f.now);
+}
+
+/** Resolves an endpoint's webhook_disabled findings (re-enabled or deleted). */
+export function resolveWebhookFindingsStatement(
+  db: D1Database,
+  webhookId: string,
+  now: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE findings SET status = 'resolved', resolved_at = ?2
+        WHERE type = 'webhook_disabled' AND subject_kind = 'webhook' AND subject_id = ?1 AND status = 'open'`,
+    )
+    .bind(webhookId, now);
 }

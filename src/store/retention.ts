@@ -1,7 +1,8 @@
 /**
  * Retention (docs/sync.md#retention): sync runs, events, user accounts and API tokens removed
- * before the cutoff, findings resolved before it and finding events older than it are deleted in bounded batches, so D1 does not grow without limit and no single
- * statement runs long.
+ * before the cutoff, findings resolved before it, finding events and webhook deliveries older than
+ * it, and webhook outbox rows every endpoint is past (docs/webhooks.md#storage) are deleted in
+ * bounded batches, so D1 does not grow without limit and no single statement runs long.
  */
 
 /** Rows deleted per statement, and statements per tick: 5 × 1,000 rows per table per tick. */
@@ -15,6 +16,34 @@ export interface PruneCounts {
   apiTokens: number;
   findings: number;
   findingEvents: number;
+  webhookDeliveries: number;
+  webhookOutbox: number;
+}
+
+/** Webhook deliveries by age; outbox rows every endpoint is past (docs/webhooks.md#storage). */
+function webhookPruneStatements(
+  db: D1Database,
+  cutoffIso: string,
+): Pick<Record<keyof PruneCounts, D1PreparedStatement>, "webhookDeliveries" | "webhookOutbox"> {
+  return {
+    webhookDeliveries: db
+      .prepare(
+        `DELETE FROM webhook_deliveries WHERE ordinal IN (
+           SELECT ordinal FROM webhook_deliveries WHERE attempted_at < ?1 LIMIT ?2)`,
+      )
+      .bind(cutoffIso, PRUNE_BATCH),
+    // Rows no enabled endpoint will read again (a disabled one restarts after the newest row when
+    // turned back on), and any row older than the cutoff.
+    webhookOutbox: db
+      .prepare(
+        `DELETE FROM webhook_outbox WHERE seq IN (
+           SELECT seq FROM webhook_outbox
+            WHERE seq <= (SELECT COALESCE(MIN(cursor_seq), 9223372036854775807) FROM webhook_endpoints WHERE enabled = 1)
+               OR created_at < ?1
+            LIMIT ?2)`,
+      )
+      .bind(cutoffIso, PRUNE_BATCH),
+  };
 }
 
 /** One bounded DELETE per kind of history, each run until it deletes less than a batch. */
@@ -63,6 +92,7 @@ function pruneStatements(db: D1Database, cutoffIso: string): Record<keyof PruneC
            SELECT ordinal FROM finding_events WHERE occurred_at < ?1 LIMIT ?2)`,
       )
       .bind(cutoffIso, PRUNE_BATCH),
+    ...webhookPruneStatements(db, cutoffIso),
   };
 }
 
@@ -74,6 +104,8 @@ export async function pruneHistory(db: D1Database, cutoffIso: string): Promise<P
     apiTokens: 0,
     findings: 0,
     findingEvents: 0,
+    webhookDeliveries: 0,
+    webhookOutbox: 0,
   };
   const statements = pruneStatements(db, cutoffIso);
   for (const key of Object.keys(statements) as (keyof PruneCounts)[]) {

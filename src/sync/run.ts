@@ -42,6 +42,7 @@ import type { SyncMessage } from "./enqueue";
 import { type ListFailure, type Listing, listAllMembers, MAX_PAGES_PER_SYNC } from "./fetch-members";
 import { Pacer, SYNC_BUDGET_SHARE } from "./pacer";
 import { readSources } from "./sources";
+import { type WebhookMessage, wakeWebhooksAfterCommit } from "./webhooks";
 
 /**
  * A run's lease outlives any invocation (queue consumers get 15 minutes of wall time), so two
@@ -60,6 +61,8 @@ export interface RunDeps {
   config: Config;
   /** For tests: make backoff and pacing instant. */
   sleep?: (ms: number) => Promise<void>;
+  /** Woken once this run's outcome is committed, so its events go out (docs/webhooks.md#delivery). */
+  webhookQueue?: Queue<WebhookMessage>;
 }
 
 const DONE: RunOutcome = { kind: "done" };
@@ -253,6 +256,8 @@ class LeasedRun {
       rowsWritten,
       counts: countsOf(diff, listing.members.length),
     });
+    // Only now: the events are committed, so a receiver never hears of a change D1 does not hold.
+    await wakeWebhooksAfterCommit(this.deps.db, this.deps.webhookQueue);
     return DONE;
   }
 
@@ -286,6 +291,7 @@ class LeasedRun {
       seen: 0,
     });
     this.log({ status: "failed", apiRequests: this.apiRequests, pages: this.pages, error: f.code });
+    await wakeWebhooksAfterCommit(this.deps.db, this.deps.webhookQueue);
     return DONE;
   }
 

@@ -14,6 +14,7 @@ import { purgeOldRosters } from "../store/roster";
 import { abandonStuckRuns } from "../store/sync-runs";
 import { enqueueSyncs, type SyncMessage } from "./enqueue";
 import { LEASE_MS } from "./run";
+import { type WebhookMessage, wakeWebhooks } from "./webhooks";
 
 /** A run still queued after this long lost its message (it ran out of retries or was dropped). */
 export const QUEUED_ABANDON_MS = 60 * 60_000;
@@ -25,6 +26,8 @@ const FAN_OUT_PAGE = 1_000;
 export interface ScheduleDeps {
   db: D1Database;
   queue: Queue<SyncMessage>;
+  /** Optional so a deployment without webhooks configured still ticks. */
+  webhookQueue?: Queue<WebhookMessage>;
   config: Config;
 }
 
@@ -54,6 +57,10 @@ export async function runScheduledTick(deps: ScheduleDeps, now = Date.now()) {
     after = ids[ids.length - 1]!;
   }
 
+  // Endpoints with events no message is carrying (a send lost after a commit, a retry whose
+  // message ran out): woken here, so nothing waits longer than one tick.
+  const webhooksWoken = deps.webhookQueue ? await wakeWebhooks(deps.db, deps.webhookQueue, now) : 0;
+
   const pruned = await pruneHistory(
     deps.db,
     new Date(now - deps.config.retentionDays * 86_400_000).toISOString(),
@@ -64,9 +71,10 @@ export async function runScheduledTick(deps: ScheduleDeps, now = Date.now()) {
     queued,
     alreadyActive: skipped,
     abandoned,
+    webhooksWoken,
     pruned,
     rosterRowsPurged,
     leaseMs: LEASE_MS,
   });
-  return { queued, skipped, abandoned, pruned, rosterRowsPurged };
+  return { queued, skipped, abandoned, webhooksWoken, pruned, rosterRowsPurged };
 }

@@ -35,6 +35,9 @@ function plausibleValues(schema: any): unknown[] {
   if (schema?.example !== undefined) values.push(schema.example);
   if (schema?.type === "boolean") values.push(true, false);
   if (schema?.type === "string" && values.length === 0) values.push("x");
+  // Arrays and objects without an example (PUT /v1/roster's people) still need one value to draw.
+  if (schema?.type === "array" && values.length === 0) values.push([]);
+  if (values.length === 0) values.push(null);
   return values;
 }
 

@@ -21,6 +21,13 @@ describe("redactSecrets", () => {
     }
   });
 
+  it("cuts webhook signing secrets (whsec_ and base64) out of text", () => {
+    expect(redactSecrets('{"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw+/0="}')).toBe(
+      '{"secret":"[redacted]"}',
+    );
+    expect(redactSecrets("WHSEC_abcdefgh12345678 leaked")).toBe("[redacted] leaked");
+  });
+
   it("cuts the value after Bearer, whatever its case", () => {
     expect(redactSecrets("Authorization: bearer s3cr3t-value, then")).toBe(
       "Authorization: bearer [redacted] then",
