@@ -1,6 +1,6 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import { createSimulator } from "./simulator/app.ts";
 import { SIMULATOR_ORIGIN, TEST_SECRETS } from "./test/support/constants.ts";
 
@@ -39,6 +39,8 @@ export default defineConfig(async () => {
     // The same zod stand-in as the deployed bundle (wrangler.jsonc "alias"), so tests run what ships.
     resolve: { alias: [{ find: /^zod$/, replacement: path.join(import.meta.dirname, "build/zod.mjs") }] },
     test: {
+      // test/browser/ runs in Node with its own config (vitest.browser.config.ts).
+      exclude: [...configDefaults.exclude, "test/browser/**"],
       setupFiles: ["./test/setup.ts"],
       testTimeout: 60_000,
       hookTimeout: 60_000,

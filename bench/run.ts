@@ -4,8 +4,8 @@
  * bench/results.json, and stops everything it started. See bench/README.md.
  *
  *   npm run bench -- --quick                 smaller N, one repetition, short HTTP runs
- *   npm run bench -- --only=read,writes      some sections (bundle, diff, first-sync, writes, read, fanout,
- *                                            review, webhooks, huge); the other sections' figures stay from the last run
+ *   npm run bench -- --only=read,writes      some sections (bundle, diff, first-sync, writes, read, console,
+ *                                            fanout, review, webhooks, huge); the other sections' figures stay from the last run
  *   npm run bench -- --latency=50 --reps=5 --sizes=1000,10000 --fanout=100 --seconds=5
  * Environment: BENCH_LATENCY_MS, BENCH_PORT (default 8797), BENCH_SIM_PORT (default 8798).
  */
@@ -24,6 +24,7 @@ import {
 import { type Figure, type Results, readResults, writeResults } from "./lib/report";
 import { grouped, progress } from "./lib/util";
 import { bundleFigures } from "./sections/bundle";
+import { consoleFigures } from "./sections/console";
 import { diffFigures } from "./sections/diff";
 import { fanoutFigures } from "./sections/fanout";
 import { firstSyncFigures } from "./sections/first-sync";
@@ -34,7 +35,18 @@ import { webhookFigures } from "./sections/webhooks";
 import { writeFigures } from "./sections/writes";
 
 /** In run and report order; `huge` runs only when asked for (--only=huge). */
-const SECTIONS = ["bundle", "diff", "first-sync", "writes", "read", "fanout", "review", "webhooks", "huge"];
+const SECTIONS = [
+  "bundle",
+  "diff",
+  "first-sync",
+  "writes",
+  "read",
+  "console",
+  "fanout",
+  "review",
+  "webhooks",
+  "huge",
+];
 const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== "huge");
 
 function parseOptions(argv: string[]): BenchOptions {
@@ -155,9 +167,16 @@ async function main() {
   if (opts.sections.includes("bundle")) record("bundle", bundleFigures());
   if (opts.sections.includes("diff")) record("diff", diffFigures(opts));
 
-  const serverSections = ["first-sync", "writes", "read", "fanout", "review", "webhooks", "huge"].filter(
-    (s) => opts.sections.includes(s),
-  );
+  const serverSections = [
+    "first-sync",
+    "writes",
+    "read",
+    "console",
+    "fanout",
+    "review",
+    "webhooks",
+    "huge",
+  ].filter((s) => opts.sections.includes(s));
   if (serverSections.length > 0) {
     progress("preparing bench/.out: config from wrangler.jsonc, fresh local state, D1 migrations");
     writeBenchConfig();
@@ -177,6 +196,7 @@ async function main() {
     if (serverSections.includes("first-sync")) record("first-sync", await firstSyncFigures(ctx));
     if (serverSections.includes("writes")) record("writes", await writeFigures(ctx));
     if (serverSections.includes("read")) record("read", await readFigures(ctx));
+    if (serverSections.includes("console")) record("console", await consoleFigures(ctx));
     if (serverSections.includes("fanout")) record("fanout", await fanoutFigures(ctx));
     if (serverSections.includes("review")) record("review", await reviewFigures(ctx));
     if (serverSections.includes("webhooks")) record("webhooks", await webhookFigures(ctx));

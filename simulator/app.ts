@@ -3,6 +3,7 @@
 // and by the offline demo (simulator/serve.ts).
 
 import { Hono } from "hono";
+import { accessRoutes } from "./access.ts";
 import { cloudflareRoutes } from "./cloudflare-routes.ts";
 import { controlRoutes } from "./control-routes.ts";
 import { FAILURES, jsonResponse, toResponse } from "./envelope.ts";
@@ -60,6 +61,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   app.route("/__sim/receivers", receiverControlRoutes(receivers));
   app.route("/__sim", controlRoutes(state));
   app.route("/client/v4", cloudflareRoutes(state));
+  app.route("/", accessRoutes());
   app.notFound((c) =>
     c.req.path.startsWith("/__sim/")
       ? jsonResponse(404, { error: "no such control route" })

@@ -1,10 +1,11 @@
 /**
  * The Hono app: open routes (/health, /openapi.json, /docs), the /v1 middleware chain, every
- * resource's router mounted with `app.route()`, and the one place where failures become HTTP
- * responses (docs/api.md#errors).
+ * resource's router mounted with `app.route()`, the admin console's pages (docs/console.md), and
+ * the one place where failures become HTTP responses (docs/api.md#errors).
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
+import { consoleRoutes } from "./console/routes";
 import { accountRoutes } from "./http/accounts";
 import { adminRoutes } from "./http/admin";
 import { apiTokenRoutes } from "./http/api-tokens";
@@ -53,6 +54,8 @@ export function createApp() {
   app.route("/", adminRoutes);
 
   documentApi(app);
+  // The admin console's pages (docs/console.md): not part of the API, so not in /openapi.json.
+  app.route("/", consoleRoutes());
   // Answered, not thrown: a throw from here would skip the header middleware on its way out.
   app.notFound((c) => errorResponse(new AppError("not_found", "No such route."), c));
   app.onError(errorResponse);

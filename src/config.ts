@@ -16,6 +16,10 @@ export interface AppEnv extends Env {
   CLOUDFLARE_TIMEOUT_MS?: string;
   STALE_INVITATION_DAYS?: string;
   MAX_SUPER_ADMINS?: string;
+  /** Cloudflare Access in front of the console (docs/console.md#cloudflare-access). */
+  ACCESS_TEAM_DOMAIN?: string;
+  ACCESS_AUD?: string;
+  ACCESS_ADMIN_EMAILS?: string;
   /** Per-attempt timeout towards webhook receivers; tests shorten it. */
   WEBHOOK_TIMEOUT_MS?: string;
 }
@@ -48,6 +52,37 @@ export interface Config {
   retentionDays: number;
   findings: { staleInvitationDays: number; maxSuperAdmins: number };
   webhookTimeoutMs: number;
+  /** Set when both ACCESS_TEAM_DOMAIN and ACCESS_AUD are: the console accepts Access sign-ins. */
+  access: AccessConfig | null;
+}
+
+export interface AccessConfig {
+  /** `<team>.cloudflareaccess.com`: the JWT issuer and where its signing keys are published. */
+  teamDomain: string;
+  /** The Access application's audience tag. */
+  audience: string;
+  /** Lower-cased; every other signed-in email reads only. */
+  adminEmails: string[];
+}
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+function parseAccess(env: AppEnv): Result<AccessConfig | null, string> {
+  const team = (env.ACCESS_TEAM_DOMAIN ?? "")
+    .trim()
+    .toLowerCase()
+    .replace(/^https:\/\//, "")
+    .replace(/\/+$/, "");
+  const audience = (env.ACCESS_AUD ?? "").trim();
+  if (team === "" && audience === "") return ok(null);
+  if (team === "" || audience === "") return err("ACCESS_TEAM_DOMAIN and ACCESS_AUD must be set together");
+  if (!HOSTNAME.test(team))
+    return err("ACCESS_TEAM_DOMAIN must be a host name such as myteam.cloudflareaccess.com");
+  const adminEmails = (env.ACCESS_ADMIN_EMAILS ?? "")
+    .split(",")
+    .map((e) => e.trim().toLowerCase())
+    .filter((e) => e !== "");
+  return ok({ teamDomain: team, audience, adminEmails });
 }
 
 const optionalInt = (name: string, fallback: number, min: number, max: number) =>
@@ -130,7 +165,9 @@ async function parseConfig(env: AppEnv): Promise<Result<Config, string>> {
   if (!keyring.ok) problems.push(keyring.error);
   const vars = varsSchema.safeParse(env);
   if (!vars.success) problems.push(...vars.error.issues.map((i) => i.message));
-  if (problems.length > 0 || !admin.ok || !readTokens.ok || !keyring.ok || !vars.success) {
+  const access = parseAccess(env);
+  if (!access.ok) problems.push(access.error);
+  if (problems.length > 0 || !admin.ok || !readTokens.ok || !keyring.ok || !vars.success || !access.ok) {
     return err(problems.join("; "));
   }
   return ok({
@@ -144,6 +181,7 @@ async function parseConfig(env: AppEnv): Promise<Result<Config, string>> {
       staleInvitationDays: vars.data.STALE_INVITATION_DAYS,
       maxSuperAdmins: vars.data.MAX_SUPER_ADMINS,
     },
+    access: access.value,
     webhookTimeoutMs: vars.data.WEBHOOK_TIMEOUT_MS,
   });
 }

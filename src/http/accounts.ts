@@ -14,7 +14,7 @@ import {
 } from "../store/user-accounts-read";
 import { accessSummary, scopeText } from "./access-text";
 import { createRouter, type HonoEnv, requireIntegration } from "./context";
-import { listResponse } from "./list-response";
+import { type ListSpec, listResponse } from "./list-response";
 import { cursorParam, IdParam, limitParam } from "./params";
 
 export { CSV_PAGE } from "./list-response";
@@ -64,7 +64,7 @@ const filterQuery = {
 };
 
 const IntegrationAccountsQuery = z.object(filterQuery);
-const AllAccountsQuery = z.object({
+export const AllAccountsQuery = z.object({
   ...filterQuery,
   integrationId: z.string().min(1).max(64).optional(),
 });
@@ -225,25 +225,36 @@ async function respond(
   fileLabel: () => Promise<string>,
   ensureExists: () => Promise<void>,
 ) {
-  return listResponse(c, {
+  return listResponse(c, accountListSpec(c.env.DB, filters, query, fileLabel, ensureExists));
+}
+
+/** The account list as list-response.ts serves it; the console's accounts page pages through the same. */
+export function accountListSpec(
+  db: D1Database,
+  filters: AccountFilters,
+  query: { limit?: number; cursor?: string; format?: "json" | "csv" },
+  fileLabel: () => Promise<string>,
+  ensureExists: () => Promise<void>,
+): ListSpec<UserAccount, AccountPosition> {
+  return {
     kind: "accounts",
     filters,
     query,
     defaultLimit: DEFAULT_LIMIT,
     isPosition: isAccountPosition,
     page: async (after: AccountPosition | null, limit) => {
-      const page = await listUserAccounts(c.env.DB, filters, after, limit);
+      const page = await listUserAccounts(db, filters, after, limit);
       return { items: page.accounts, last: page.last, more: page.more };
     },
     csv: { header: CSV_HEADER, record: csvRecord, label: fileLabel },
     onEmpty: ensureExists,
-  });
+  };
 }
 
 const isAccountPosition = (p: unknown[]): p is AccountPosition =>
   p.length === 3 && p.every((v) => typeof v === "string");
 
-const filtersOf = (
+export const filtersOf = (
   q: z.infer<typeof IntegrationAccountsQuery>,
   integrationId: string | null,
 ): AccountFilters => ({
@@ -294,21 +305,23 @@ accountRoutes.openapi(
     request: { query: AllAccountsQuery },
     responses: listResponses,
   }),
-  async (c) => {
-    const query = c.req.valid("query");
-    const integrationId = query.integrationId;
-    const integration = async () => {
-      const row = integrationId === undefined ? null : await getIntegrationRow(c.env.DB, integrationId);
-      if (integrationId !== undefined && !row)
-        throw invalidField("integrationId", "no integration with this id");
-      return row;
-    };
-    return respond(
-      c,
-      filtersOf(query, integrationId ?? null),
-      query,
-      async () => (await integration())?.label ?? "all",
-      async () => void (await integration()),
-    );
-  },
+  async (c) => allAccountsResponse(c, c.req.valid("query")),
 );
+
+/** GET /v1/accounts: the filters, the integrationId check (only when needed), the list. */
+function allAccountsResponse(c: Context<HonoEnv>, query: z.infer<typeof AllAccountsQuery>) {
+  return respond(
+    c,
+    filtersOf(query, query.integrationId ?? null),
+    query,
+    async () => (await knownIntegration(c.env.DB, query.integrationId))?.label ?? "all",
+    async () => void (await knownIntegration(c.env.DB, query.integrationId)),
+  );
+}
+
+/** The `integrationId` filter's integration (400 naming it when unknown), null without one. */
+export async function knownIntegration(db: D1Database, integrationId: string | undefined) {
+  const row = integrationId === undefined ? null : await getIntegrationRow(db, integrationId);
+  if (integrationId !== undefined && !row) throw invalidField("integrationId", "no integration with this id");
+  return row;
+}

@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../domain/event";
 import { type EventPosition, listEvents } from "../store/events";
+import type { Keyring } from "../vault/keyring";
 import { createRouter, requireIntegration } from "./context";
 import { cursorParam, IdParam, limitParam, nextCursor, readCursor } from "./params";
 import { commonErrors, jsonContent } from "./schemas";
@@ -79,6 +80,12 @@ eventRoutes.openapi(
           .datetime({ offset: true, message: "must be an ISO-8601 date-time, e.g. 2026-11-29T00:00:00Z" })
           .optional()
           .openapi({ example: "2026-11-29T00:00:00Z" }),
+        userAccountId: z
+          .string()
+          .min(1)
+          .max(64)
+          .optional()
+          .openapi({ description: "Only this membership's events (its timeline)" }),
         limit: limitParam(EVENTS_MAX_LIMIT, EVENTS_DEFAULT_LIMIT),
         cursor: cursorParam,
       }),
@@ -95,11 +102,26 @@ eventRoutes.openapi(
     const { id } = c.req.valid("param");
     const query = c.req.valid("query");
     await requireIntegration(c.env.DB, id);
-    const since = query.since ? new Date(query.since).toISOString() : null;
-    const keyring = c.get("config").keyring;
-    const scope = `events:${id}:${since ?? ""}`;
-    const after = await readCursor(keyring, scope, query.cursor, isEventPosition);
-    const page = await listEvents(c.env.DB, id, since, after, query.limit ?? EVENTS_DEFAULT_LIMIT);
-    return c.json({ data: page.events, nextCursor: await nextCursor(keyring, scope, page) }, 200);
+    return c.json(await eventPage(c.env.DB, c.get("config").keyring, id, query), 200);
   },
 );
+
+/**
+ * A page of an integration's feed, optionally one membership's timeline, with the cursor for the
+ * next: the route above and the console's account page (src/console/) both answer with it.
+ */
+export async function eventPage(
+  db: D1Database,
+  keyring: Keyring,
+  integrationId: string,
+  query: { since?: string; userAccountId?: string; cursor?: string; limit?: number },
+) {
+  const since = query.since ? new Date(query.since).toISOString() : null;
+  const subject = query.userAccountId ?? null;
+  // Without a subject the scope is what it always was, so cursors issued before stay valid.
+  const scope = `events:${integrationId}:${since ?? ""}${subject === null ? "" : `:${subject}`}`;
+  const after = await readCursor(keyring, scope, query.cursor, isEventPosition);
+  const limit = query.limit ?? EVENTS_DEFAULT_LIMIT;
+  const page = await listEvents(db, integrationId, since, after, limit, subject);
+  return { data: page.events, nextCursor: await nextCursor(keyring, scope, page) };
+}

@@ -16,7 +16,7 @@ import {
 } from "../store/findings";
 import { getIntegrationRow } from "../store/integrations";
 import { createRouter, type HonoEnv, requireIntegration } from "./context";
-import { listResponse } from "./list-response";
+import { type ListSpec, listResponse } from "./list-response";
 import { cursorParam, IdParam, limitParam, nextCursor, readCursor } from "./params";
 import { commonErrors, jsonContent } from "./schemas";
 import { invalidField } from "./validation";
@@ -123,27 +123,40 @@ const responses = {
   ...commonErrors,
 };
 
-type FindingQuery = { [K in keyof typeof query]?: z.infer<(typeof query)[K]> };
+export type FindingQuery = { [K in keyof typeof query]?: z.infer<(typeof query)[K]> };
+
+/** The query of GET /v1/findings, for the console's findings page to read its form the same way. */
+export const AllFindingsQuery = z.object({ ...query, integrationId: z.string().min(1).max(64).optional() });
 
 function respond(c: Context<HonoEnv>, integrationId: string | null, q: FindingQuery, label: string) {
+  return listResponse(c, findingListSpec(c.env.DB, integrationId, q, label));
+}
+
+/** The findings list as list-response.ts serves it; the console's findings page pages through the same. */
+export function findingListSpec(
+  db: D1Database,
+  integrationId: string | null,
+  q: FindingQuery,
+  label: string,
+): ListSpec<Finding, FindingPosition> {
   const filters: FindingFilters = {
     integrationId,
     status: q.status ?? null,
     severity: q.severity ?? null,
     type: q.type ?? null,
   };
-  return listResponse(c, {
+  return {
     kind: "findings",
     filters,
     query: q,
     defaultLimit: DEFAULT_LIMIT,
     isPosition,
     page: async (after: FindingPosition | null, limit) => {
-      const page = await listFindings(c.env.DB, filters, after, limit);
+      const page = await listFindings(db, filters, after, limit);
       return { items: page.findings, last: page.last, more: page.more };
     },
     csv: { header: CSV_HEADER, record: csvRecord, label: async () => label },
-  });
+  };
 }
 
 export const findingRoutes = createRouter();
@@ -173,7 +186,7 @@ findingRoutes.openapi(
     tags: ["Findings"],
     summary: "List findings across all integrations",
     description: "Ordered by id (type, then integration and subject).",
-    request: { query: z.object({ ...query, integrationId: z.string().min(1).max(64).optional() }) },
+    request: { query: AllFindingsQuery },
     responses,
   }),
   async (c) => {

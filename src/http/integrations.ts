@@ -5,7 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type ConnectedAccount, checkConnection } from "../cloudflare/checks";
 import { CloudflareClient } from "../cloudflare/client";
-import type { Config } from "../config";
+import type { AppEnv, Config } from "../config";
 import { AppError } from "../lib/errors";
 import { log } from "../lib/log";
 import { nowIso } from "../lib/time";
@@ -13,6 +13,7 @@ import { recomputeFindingStatements } from "../store/findings";
 import {
   deleteIntegration,
   getIntegration,
+  type Integration,
   type IntegrationRow,
   insertIntegrationStatement,
   isDuplicateLabel,
@@ -72,7 +73,7 @@ const apiToken = z
   .regex(/^[\x21-\x7e]+$/, "must not contain spaces or non-ASCII characters")
   .openapi({ example: "cfut_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", format: "password" });
 
-const CreateIntegrationBody = z
+export const CreateIntegrationBody = z
   .strictObject({
     label,
     organizationName: text(
@@ -110,7 +111,7 @@ const allowedEmailDomains = z
       "Email domains your organisation owns; a member with another domain is an external_member finding. Empty: the check is off.",
   });
 
-const PatchIntegrationBody = z
+export const PatchIntegrationBody = z
   .strictObject({
     label: label.optional(),
     apiToken: apiToken.optional(),
@@ -168,58 +169,7 @@ integrationRoutes.openapi(
       ...connectErrors,
     },
   }),
-  async (c) => {
-    const body = c.req.valid("json");
-    const config = c.get("config");
-    const account = await connect(config, body);
-    const id = crypto.randomUUID();
-    const now = nowIso();
-    const sealed = await putCredential(c.env.CREDENTIALS, config.keyring, id, body.apiToken);
-    const row: IntegrationRow = {
-      id,
-      label: body.label,
-      organization_name: account.accountName,
-      account_id: account.accountId,
-      enabled: 1,
-      status: "pending",
-      token_kind: account.tokenKind,
-      credential_key_id: sealed.kid,
-      enforce_two_factor: account.enforceTwoFactor === null ? null : Number(account.enforceTwoFactor),
-      token_expires_at: account.tokenExpiresAt,
-      created_at: now,
-      updated_at: now,
-      last_sync_id: null,
-      last_successful_sync_at: null,
-      account_count: 0,
-      sources: null,
-      sso: null,
-      audit_watermark: null,
-      allowed_email_domains: "[]",
-    };
-    try {
-      await insertIntegrationStatement(c.env.DB, row).run();
-    } catch (e) {
-      await deleteCredential(c.env.CREDENTIALS, id);
-      if (isDuplicateLabel(e)) throw conflict(account.accountName, body.label);
-      throw e;
-    }
-    try {
-      const expected = new Map(account.memberCount === null ? [] : [[id, account.memberCount]]);
-      await enqueueSyncs(c.env.DB, c.env.SYNC_QUEUE, [id], "create", expected);
-    } catch (e) {
-      // The integration is saved; the next cron tick syncs it. Say so in the logs.
-      log("warn", "first_sync_not_queued", {
-        integrationId: id,
-        error: e instanceof Error ? e.message : String(e),
-      });
-    }
-    log("info", "integration_created", {
-      integrationId: id,
-      accountId: account.accountId,
-      tokenKind: account.tokenKind,
-    });
-    return c.json((await getIntegration(c.env.DB, id))!, 201);
-  },
+  async (c) => c.json(await connectIntegration(c.env, c.get("config"), c.req.valid("json")), 201),
 );
 
 integrationRoutes.openapi(
@@ -270,59 +220,11 @@ integrationRoutes.openapi(
       ...connectErrors,
     },
   }),
-  async (c) => {
-    const { id } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const config = c.get("config");
-    const row = await requireIntegration(c.env.DB, id);
-    const newLabel = body.label ?? row.label;
-    if (body.label !== undefined) {
-      if (await isLabelTaken(c.env.DB, row.account_id, newLabel, id)) {
-        throw conflict(row.organization_name, newLabel);
-      }
-    }
-    let token: Parameters<typeof updateIntegration>[2]["token"];
-    if (body.apiToken !== undefined) {
-      const account = await connect(config, {
-        organizationName: row.organization_name,
-        accountId: row.account_id,
-        apiToken: body.apiToken,
-      });
-      const sealed = await putCredential(c.env.CREDENTIALS, config.keyring, id, body.apiToken);
-      token = {
-        kind: account.tokenKind,
-        credentialKeyId: sealed.kid,
-        expiresAt: account.tokenExpiresAt,
-        enforceTwoFactor: account.enforceTwoFactor,
-      };
-    }
-    try {
-      const patch = {
-        label: body.label,
-        enabled: body.enabled,
-        allowedEmailDomains: body.allowedEmailDomains,
-        token,
-      };
-      await updateIntegration(c.env.DB, id, patch, nowIso());
-    } catch (e) {
-      if (isDuplicateLabel(e)) throw conflict(row.organization_name, newLabel);
-      throw e;
-    }
-    if (body.allowedEmailDomains !== undefined) {
-      // external_member follows the new domains at once, from the stored members.
-      const recompute = {
-        integrationId: id,
-        now: nowIso(),
-        thresholds: config.findings,
-        syncSucceeded: false,
-      };
-      await c.env.DB.batch(recomputeFindingStatements(c.env.DB, recompute));
-      // Findings that opened or resolved are events for subscribed webhooks.
-      await wakeWebhooksAfterCommit(c.env.DB, c.env.WEBHOOK_QUEUE);
-    }
-    log("info", "integration_updated", { integrationId: id, fields: Object.keys(body) });
-    return c.json((await getIntegration(c.env.DB, id))!, 200);
-  },
+  async (c) =>
+    c.json(
+      await changeIntegration(c.env, c.get("config"), c.req.valid("param").id, c.req.valid("json")),
+      200,
+    ),
 );
 
 integrationRoutes.openapi(
@@ -336,12 +238,147 @@ integrationRoutes.openapi(
     responses: { 204: { description: "Deleted" }, ...commonErrors },
   }),
   async (c) => {
-    const { id } = c.req.valid("param");
-    await requireIntegration(c.env.DB, id);
-    // Credential first: if the D1 delete then fails, a retry finds the row and finishes the job.
-    await deleteCredential(c.env.CREDENTIALS, id);
-    await deleteIntegration(c.env.DB, id);
-    log("info", "integration_deleted", { integrationId: id });
+    await removeIntegration(c.env, c.req.valid("param").id);
     return c.body(null, 204);
   },
 );
+
+// ---------------------------------------------------------------------------------------------
+// What the routes above do, as functions: the console's forms (src/console/) call the same ones,
+// so a connect from the browser is verified, sealed, stored and queued exactly like one over the
+// API, and fails with the same codes and messages (docs/console.md#writes).
+
+/** The bindings a write needs. */
+type WriteEnv = Pick<AppEnv, "DB" | "CREDENTIALS" | "SYNC_QUEUE" | "WEBHOOK_QUEUE">;
+
+export type CreateIntegrationInput = z.infer<typeof CreateIntegrationBody>;
+export type PatchIntegrationInput = z.infer<typeof PatchIntegrationBody>;
+
+function newIntegrationRow(
+  id: string,
+  label: string,
+  account: ConnectedAccount,
+  kid: string,
+): IntegrationRow {
+  const now = nowIso();
+  return {
+    id,
+    label,
+    organization_name: account.accountName,
+    account_id: account.accountId,
+    enabled: 1,
+    status: "pending",
+    token_kind: account.tokenKind,
+    credential_key_id: kid,
+    enforce_two_factor: account.enforceTwoFactor === null ? null : Number(account.enforceTwoFactor),
+    token_expires_at: account.tokenExpiresAt,
+    created_at: now,
+    updated_at: now,
+    last_sync_id: null,
+    last_successful_sync_at: null,
+    account_count: 0,
+    sources: null,
+    sso: null,
+    audit_watermark: null,
+    allowed_email_domains: "[]",
+  };
+}
+
+/**
+ * Connects a Cloudflare account: verify the token, resolve the account, probe its members, seal
+ * the token into KV, insert the row, queue the first sync. Throws AppError (422 connect codes,
+ * 409 conflict) without storing anything when a check fails.
+ */
+export async function connectIntegration(
+  env: WriteEnv,
+  config: Config,
+  body: CreateIntegrationInput,
+): Promise<Integration> {
+  const account = await connect(config, body);
+  const id = crypto.randomUUID();
+  const sealed = await putCredential(env.CREDENTIALS, config.keyring, id, body.apiToken);
+  try {
+    await insertIntegrationStatement(env.DB, newIntegrationRow(id, body.label, account, sealed.kid)).run();
+  } catch (e) {
+    await deleteCredential(env.CREDENTIALS, id);
+    if (isDuplicateLabel(e)) throw conflict(account.accountName, body.label);
+    throw e;
+  }
+  try {
+    const expected = new Map(account.memberCount === null ? [] : [[id, account.memberCount]]);
+    await enqueueSyncs(env.DB, env.SYNC_QUEUE, [id], "create", expected);
+  } catch (e) {
+    // The integration is saved; the next cron tick syncs it. Say so in the logs.
+    log("warn", "first_sync_not_queued", {
+      integrationId: id,
+      error: e instanceof Error ? e.message : String(e),
+    });
+  }
+  log("info", "integration_created", {
+    integrationId: id,
+    accountId: account.accountId,
+    tokenKind: account.tokenKind,
+  });
+  return (await getIntegration(env.DB, id))!;
+}
+
+/** A new token, verified exactly like at creation and sealed; the old one stays until it passes. */
+async function replaceToken(env: WriteEnv, config: Config, row: IntegrationRow, apiToken: string) {
+  const account = await connect(config, {
+    organizationName: row.organization_name,
+    accountId: row.account_id,
+    apiToken,
+  });
+  const sealed = await putCredential(env.CREDENTIALS, config.keyring, row.id, apiToken);
+  return {
+    kind: account.tokenKind,
+    credentialKeyId: sealed.kid,
+    expiresAt: account.tokenExpiresAt,
+    enforceTwoFactor: account.enforceTwoFactor,
+  };
+}
+
+/** Changes label, token, enabled or allowedEmailDomains (PATCH /v1/integrations/{id}). */
+export async function changeIntegration(
+  env: WriteEnv,
+  config: Config,
+  id: string,
+  body: PatchIntegrationInput,
+): Promise<Integration> {
+  const row = await requireIntegration(env.DB, id);
+  const newLabel = body.label ?? row.label;
+  if (body.label !== undefined && (await isLabelTaken(env.DB, row.account_id, newLabel, id))) {
+    throw conflict(row.organization_name, newLabel);
+  }
+  const token = body.apiToken === undefined ? undefined : await replaceToken(env, config, row, body.apiToken);
+  try {
+    const patch = {
+      label: body.label,
+      enabled: body.enabled,
+      allowedEmailDomains: body.allowedEmailDomains,
+      token,
+    };
+    await updateIntegration(env.DB, id, patch, nowIso());
+  } catch (e) {
+    if (isDuplicateLabel(e)) throw conflict(row.organization_name, newLabel);
+    throw e;
+  }
+  if (body.allowedEmailDomains !== undefined) {
+    // external_member follows the new domains at once, from the stored members.
+    const recompute = { integrationId: id, now: nowIso(), thresholds: config.findings, syncSucceeded: false };
+    await env.DB.batch(recomputeFindingStatements(env.DB, recompute));
+    // Findings that opened or resolved are events for subscribed webhooks.
+    await wakeWebhooksAfterCommit(env.DB, env.WEBHOOK_QUEUE);
+  }
+  log("info", "integration_updated", { integrationId: id, fields: Object.keys(body) });
+  return (await getIntegration(env.DB, id))!;
+}
+
+/** Deletes an integration: its credential, then its rows (404 not_found when unknown). */
+export async function removeIntegration(env: WriteEnv, id: string): Promise<void> {
+  await requireIntegration(env.DB, id);
+  // Credential first: if the D1 delete then fails, a retry finds the row and finishes the job.
+  await deleteCredential(env.CREDENTIALS, id);
+  await deleteIntegration(env.DB, id);
+  log("info", "integration_deleted", { integrationId: id });
+}

@@ -4,6 +4,7 @@
  * list as CSV, streamed a D1 page at a time.
  */
 import type { Context } from "hono";
+import type { Keyring } from "../vault/keyring";
 import type { HonoEnv } from "./context";
 import { csvDownload, csvFileName, wantsCsv } from "./csv-response";
 import { nextCursor, readCursor } from "./params";
@@ -39,22 +40,35 @@ export interface ListSpec<T, P extends unknown[]> {
 }
 
 export async function listResponse<T, P extends unknown[]>(c: Context<HonoEnv>, spec: ListSpec<T, P>) {
-  const { query } = spec;
-  if (wantsCsv(c, query.format)) {
-    return csvDownload(
-      spec.csv.header,
-      csvFileName(spec.kind, await spec.csv.label()),
-      async (after: P | null) => {
-        const page = await spec.page(after, CSV_PAGE);
-        return { rows: page.items.map(spec.csv.record), next: page.more ? page.last : null };
-      },
-    );
-  }
-  const keyring = c.get("config").keyring;
-  const scope = JSON.stringify([spec.kind, spec.filters]);
-  const after = await readCursor(keyring, scope, query.cursor, spec.isPosition);
-  const page = await spec.page(after, query.limit ?? spec.defaultLimit);
-  if (page.items.length === 0) await spec.onEmpty?.();
+  if (wantsCsv(c, spec.query.format)) return csvResponse(spec);
+  const page = await keysetPage(c.get("config").keyring, spec);
   const meta = (await spec.meta?.()) ?? {};
-  return c.json({ ...meta, data: page.items, nextCursor: await nextCursor(keyring, scope, page) }, 200);
+  return c.json({ ...meta, ...page }, 200);
+}
+
+/** The whole filtered list as a streamed CSV download (the console's CSV link answers with it too). */
+export async function csvResponse<T, P extends unknown[]>(spec: ListSpec<T, P>): Promise<Response> {
+  return csvDownload(
+    spec.csv.header,
+    csvFileName(spec.kind, await spec.csv.label()),
+    async (after: P | null) => {
+      const page = await spec.page(after, CSV_PAGE);
+      return { rows: page.items.map(spec.csv.record), next: page.more ? page.last : null };
+    },
+  );
+}
+
+/**
+ * One keyset page and the cursor of the next: the JSON answer above (without `meta`), and what
+ * the console's list pages render (src/console/), so a cursor from either works in the other.
+ */
+export async function keysetPage<T, P extends unknown[]>(
+  keyring: Keyring,
+  spec: ListSpec<T, P>,
+): Promise<{ data: T[]; nextCursor: string | null }> {
+  const scope = JSON.stringify([spec.kind, spec.filters]);
+  const after = await readCursor(keyring, scope, spec.query.cursor, spec.isPosition);
+  const page = await spec.page(after, spec.query.limit ?? spec.defaultLimit);
+  if (page.items.length === 0) await spec.onEmpty?.();
+  return { data: page.items, nextCursor: await nextCursor(keyring, scope, page) };
 }

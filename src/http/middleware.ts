@@ -11,19 +11,38 @@ import type { ApiRole, HonoEnv } from "./context";
 import { docsContentSecurityPolicy } from "./docs";
 
 /**
+ * The console's policy (docs/console.md#security): no script at all, styles only from its own
+ * stylesheet, forms posting only to this origin, never framed.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/**
  * Headers every response gets, errors included, set once here after the route (or the error
- * mapper) has answered: no MIME sniffing anywhere; nothing under /v1 (member lists, CSV) kept by
- * a browser or proxy cache; /docs limited to its own script and style and never framed.
+ * mapper) has answered: no MIME sniffing anywhere; never framed; nothing under /v1 (member lists,
+ * CSV) and no console page kept by a browser or proxy cache (only the console's stylesheet is);
+ * /docs limited to its own script and style, every other response to the console's policy.
  */
 export const securityHeaders = createMiddleware<HonoEnv>(async (c, next) => {
   await next();
   const headers = c.res.headers;
   headers.set("X-Content-Type-Options", "nosniff");
+  headers.set("X-Frame-Options", "DENY");
   const path = new URL(c.req.url).pathname;
-  if (path === "/v1" || path.startsWith("/v1/")) headers.set("Cache-Control", "no-store");
   if (path === "/docs") {
     headers.set("Content-Security-Policy", await docsContentSecurityPolicy());
-    headers.set("X-Frame-Options", "DENY");
+    return;
+  }
+  headers.set("Content-Security-Policy", CONSOLE_CSP);
+  const isApi = path === "/v1" || path.startsWith("/v1/");
+  if (isApi || (!headers.has("Cache-Control") && path !== "/openapi.json" && path !== "/health")) {
+    headers.set("Cache-Control", "no-store");
   }
 });
 
@@ -58,7 +77,11 @@ function configuredDigest(token: string): Promise<ArrayBuffer> {
  * against every configured token regardless of early matches, so timing does not reveal which
  * one matched.
  */
-async function roleOf(presented: string, admin: string, readTokens: string[]): Promise<ApiRole | null> {
+export async function roleOf(
+  presented: string,
+  admin: string,
+  readTokens: string[],
+): Promise<ApiRole | null> {
   const [mine, adminDigest, ...readDigests] = await Promise.all([
     sha256(presented),
     configuredDigest(admin),

@@ -10,7 +10,7 @@ import { getIntegrationRow } from "../store/integrations";
 import { getPerson, listPeople, type PeopleFilters, type PersonPosition } from "../store/people";
 import { accessSummary } from "./access-text";
 import { createRouter } from "./context";
-import { listResponse } from "./list-response";
+import { type ListSpec, listResponse } from "./list-response";
 import { cursorParam, limitParam } from "./params";
 import { AccessSchema, commonErrors, jsonContent } from "./schemas";
 import { invalidField } from "./validation";
@@ -109,6 +109,33 @@ const csvRecord = (p: Person) => [
   accountsText(p),
 ];
 
+/** The query of GET /v1/people; the console's people page reads its search form with it. */
+export const PeopleQuery = z.object({
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: "Case-insensitive substring of an email or name" }),
+  rosterStatus: z
+    .enum(["active", "leaver", "unknown"], { message: "must be active, leaver or unknown" })
+    .optional(),
+  integrationId: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .openapi({ description: "People with a membership here" }),
+  includeRemoved: z
+    .enum(["true", "false"], { message: "includeRemoved must be true or false" })
+    .transform((v) => v === "true")
+    .optional(),
+  limit: limitParam(MAX_LIMIT, DEFAULT_LIMIT),
+  cursor: cursorParam,
+  format: z.enum(["json", "csv"], { message: "must be json or csv" }).optional(),
+});
+
 export const peopleRoutes = createRouter();
 
 peopleRoutes.openapi(
@@ -119,33 +146,7 @@ peopleRoutes.openapi(
     summary: "List people across all integrations",
     description:
       "One row per email (case-insensitive), ordered by email, with each person's memberships. People whose memberships were all removed appear with `includeRemoved=true`. Follow `nextCursor` until null; `format=csv` returns the whole list.",
-    request: {
-      query: z.object({
-        q: z
-          .string()
-          .trim()
-          .min(1)
-          .max(200)
-          .optional()
-          .openapi({ description: "Case-insensitive substring of an email or name" }),
-        rosterStatus: z
-          .enum(["active", "leaver", "unknown"], { message: "must be active, leaver or unknown" })
-          .optional(),
-        integrationId: z
-          .string()
-          .min(1)
-          .max(64)
-          .optional()
-          .openapi({ description: "People with a membership here" }),
-        includeRemoved: z
-          .enum(["true", "false"], { message: "includeRemoved must be true or false" })
-          .transform((v) => v === "true")
-          .optional(),
-        limit: limitParam(MAX_LIMIT, DEFAULT_LIMIT),
-        cursor: cursorParam,
-        format: z.enum(["json", "csv"], { message: "must be json or csv" }).optional(),
-      }),
-    },
+    request: { query: PeopleQuery },
     responses: {
       200: {
         description: "A page of people (JSON), or the whole filtered list (CSV)",
@@ -161,29 +162,39 @@ peopleRoutes.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const filters: PeopleFilters = {
-      q: q.q ?? null,
-      rosterStatus: q.rosterStatus ?? null,
-      integrationId: q.integrationId ?? null,
-      includeRemoved: q.includeRemoved ?? false,
-    };
-    if (filters.integrationId !== null && !(await getIntegrationRow(c.env.DB, filters.integrationId))) {
+    const spec = peopleListSpec(c.env.DB, q);
+    const integrationId = spec.filters.integrationId;
+    if (integrationId !== null && !(await getIntegrationRow(c.env.DB, integrationId))) {
       throw invalidField("integrationId", "no integration with this id");
     }
-    return listResponse(c, {
-      kind: "people",
-      filters,
-      query: q,
-      defaultLimit: DEFAULT_LIMIT,
-      isPosition: (p): p is PersonPosition => p.length === 1 && typeof p[0] === "string",
-      page: async (after: PersonPosition | null, limit) => {
-        const page = await listPeople(c.env.DB, filters, after, limit);
-        return { items: page.people, last: page.last, more: page.more };
-      },
-      csv: { header: CSV_HEADER, record: csvRecord, label: async () => filters.integrationId ?? "all" },
-    });
+    return listResponse(c, spec);
   },
 );
+
+/** The people list as list-response.ts serves it; the console's people page pages through the same. */
+export function peopleListSpec(
+  db: D1Database,
+  q: z.infer<typeof PeopleQuery>,
+): ListSpec<Person, PersonPosition> & { filters: PeopleFilters } {
+  const filters: PeopleFilters = {
+    q: q.q ?? null,
+    rosterStatus: q.rosterStatus ?? null,
+    integrationId: q.integrationId ?? null,
+    includeRemoved: q.includeRemoved ?? false,
+  };
+  return {
+    kind: "people",
+    filters,
+    query: q,
+    defaultLimit: DEFAULT_LIMIT,
+    isPosition: (p): p is PersonPosition => p.length === 1 && typeof p[0] === "string",
+    page: async (after: PersonPosition | null, limit) => {
+      const page = await listPeople(db, filters, after, limit);
+      return { items: page.people, last: page.last, more: page.more };
+    },
+    csv: { header: CSV_HEADER, record: csvRecord, label: async () => filters.integrationId ?? "all" },
+  };
+}
 
 peopleRoutes.openapi(
   createRoute({

@@ -1,7 +1,8 @@
 /** Sync routes (docs/api.md#sync-runs): start a sync, list an integration's runs, read one run. */
 import { createRoute, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../config";
 import { AppError } from "../lib/errors";
-import { getSyncRun, listSyncRuns } from "../store/sync-runs";
+import { getSyncRun, listSyncRuns, type SyncRun } from "../store/sync-runs";
 import { enqueueSyncs } from "../sync/enqueue";
 import { createRouter, requireIntegration } from "./context";
 import { IdParam, limitParam } from "./params";
@@ -26,18 +27,7 @@ syncRoutes.openapi(
       ...commonErrors,
     },
   }),
-  async (c) => {
-    const { id } = c.req.valid("param");
-    await requireIntegration(c.env.DB, id);
-    const [run] = await enqueueSyncs(c.env.DB, c.env.SYNC_QUEUE, [id], "manual");
-    if (!run) {
-      throw new AppError(
-        "conflict",
-        "A sync of this integration is already queued or running; follow it with GET /v1/integrations/{id}/syncs.",
-      );
-    }
-    return c.json((await getSyncRun(c.env.DB, run.runId))!, 202);
-  },
+  async (c) => c.json(await startSync(c.env, c.req.valid("param").id), 202),
 );
 
 syncRoutes.openapi(
@@ -86,3 +76,19 @@ syncRoutes.openapi(
     return c.json(run, 200);
   },
 );
+
+/**
+ * Queues a manual sync (POST /v1/integrations/{id}/sync; the console's Sync now): 404 for an
+ * unknown integration, 409 conflict while one is queued or running.
+ */
+export async function startSync(env: Pick<AppEnv, "DB" | "SYNC_QUEUE">, id: string): Promise<SyncRun> {
+  await requireIntegration(env.DB, id);
+  const [run] = await enqueueSyncs(env.DB, env.SYNC_QUEUE, [id], "manual");
+  if (!run) {
+    throw new AppError(
+      "conflict",
+      "A sync of this integration is already queued or running; follow it with GET /v1/integrations/{id}/syncs.",
+    );
+  }
+  return (await getSyncRun(env.DB, run.runId))!;
+}

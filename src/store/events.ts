@@ -46,20 +46,27 @@ export function eventFromRow(r: EventRow): ChangeEvent {
   };
 }
 
+/**
+ * A page of the feed. `subjectId` narrows it to one membership's (or API token's) events: the
+ * console's account timeline. That walk reads the integration's events in key order and skips
+ * the others — no index on the subject, a trade-off for a page an admin opens one at a time.
+ */
 export async function listEvents(
   db: D1Database,
   integrationId: string,
   since: string | null,
   after: EventPosition | null,
   limit: number,
+  subjectId: string | null = null,
 ): Promise<{ events: ChangeEvent[]; last: EventPosition | null; more: boolean }> {
   const { results } = await db
     .prepare(
       `SELECT * FROM events
-        WHERE integration_id = ? AND occurred_at >= ? AND (occurred_at, ordinal) > (?, ?)
-        ORDER BY occurred_at, ordinal LIMIT ?`,
+        WHERE integration_id = ?1 AND occurred_at >= ?2 AND (occurred_at, ordinal) > (?3, ?4)
+          AND (?6 IS NULL OR account_id = ?6)
+        ORDER BY occurred_at, ordinal LIMIT ?5`,
     )
-    .bind(integrationId, since ?? "", after?.[0] ?? "", after?.[1] ?? 0, limit + 1)
+    .bind(integrationId, since ?? "", after?.[0] ?? "", after?.[1] ?? 0, limit + 1, subjectId)
     .all<EventRow>();
   const more = results.length > limit;
   const page = results.slice(0, limit);

@@ -102,6 +102,13 @@ function fromRow(r: Row): UserAccount {
   };
 }
 
+/** A served row: the account's columns and its integration's last successful sync. */
+const SELECT_SERVED = `SELECT ua.integration_id, ua.id, ua.user_id, ua.email, ua.first_name, ua.last_name, ua.status,
+         ua.roles, ua.policies, ua.two_factor_enabled, ua.api_access_enabled, ua.shape, ua.invited_at,
+         ua.invited_by, ua.first_seen_at, ua.last_seen_at, ua.removed_at,
+         i.last_successful_sync_at AS integration_last_success
+    FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id`;
+
 /** The WHERE conditions and their values for `filters`, plus the keyset condition after `after`. */
 function whereClause(filters: AccountFilters, after: AccountPosition | null) {
   const where: string[] = [];
@@ -146,13 +153,7 @@ export async function listUserAccounts(
 ): Promise<{ accounts: UserAccount[]; last: AccountPosition | null; more: boolean }> {
   const where = whereClause(filters, after);
   const order = filters.integrationId !== null ? "ua.email, ua.id" : "ua.email, ua.id, ua.integration_id";
-  const sql = `SELECT ua.integration_id, ua.id, ua.user_id, ua.email, ua.first_name, ua.last_name, ua.status,
-         ua.roles, ua.policies, ua.two_factor_enabled, ua.api_access_enabled, ua.shape, ua.invited_at,
-         ua.invited_by, ua.first_seen_at, ua.last_seen_at, ua.removed_at,
-         i.last_successful_sync_at AS integration_last_success
-    FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id
-   ${where.sql}
-   ORDER BY ${order} LIMIT ?`;
+  const sql = `${SELECT_SERVED} ${where.sql} ORDER BY ${order} LIMIT ?`;
   const { results } = await db
     .prepare(sql)
     .bind(...where.values, limit + 1)
@@ -165,6 +166,19 @@ export async function listUserAccounts(
     last: lastRow ? [lastRow.email, lastRow.id, lastRow.integration_id] : null,
     more,
   };
+}
+
+/** One user account as the list serves it (removed ones too), by its primary key; null when unknown. */
+export async function getUserAccount(
+  db: D1Database,
+  integrationId: string,
+  id: string,
+): Promise<UserAccount | null> {
+  const row = await db
+    .prepare(`${SELECT_SERVED} WHERE ua.integration_id = ? AND ua.id = ?`)
+    .bind(integrationId, id)
+    .first<Row>();
+  return row ? fromRow(row) : null;
 }
 
 /**

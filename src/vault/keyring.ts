@@ -4,8 +4,9 @@
  * `POST /v1/admin/rotate-credentials`, then drop the old key once nothing uses it.
  *
  * Each key also yields, through HKDF-SHA256, a cursor key used for nothing but pagination cursors
- * (lib/cursor.ts): cursors depend on no bearer token, and sealing them never touches the keys
- * that seal credentials.
+ * (lib/cursor.ts) and a session key used for nothing but signing the console's session cookies
+ * and CSRF tokens (docs/console.md#sessions): neither depends on a bearer token, and using them
+ * never touches the keys that seal credentials.
  */
 import { decodeBase64 } from "../lib/base64";
 import { err, ok, type Result } from "../lib/result";
@@ -17,6 +18,7 @@ const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 /** HKDF inputs of the cursor key (exported for the test that derives it independently). */
 export const CURSOR_KEY_SALT = "cloudflare-connector";
 export const CURSOR_KEY_INFO = "cloudflare-connector:cursor-key:v1";
+export const SESSION_KEY_INFO = "cloudflare-connector:session-key:v1";
 
 export interface KeyringKey {
   id: string;
@@ -33,6 +35,12 @@ export interface Keyring {
    * key was prepended keep working until the key they came from leaves ENCRYPTION_KEYS.
    */
   cursorKeys: readonly [CryptoKey, ...CryptoKey[]];
+  /**
+   * HMAC-SHA256 keys for console session cookies and CSRF tokens, in keyring order: the first
+   * signs, every one verifies. Prepending a key signs nobody out; removing a key signs out the
+   * sessions signed under it (docs/console.md#sessions).
+   */
+  sessionKeys: readonly [CryptoKey, ...CryptoKey[]];
 }
 
 interface RawKey {
@@ -87,32 +95,41 @@ async function importKeys(raw: RawKey[]): Promise<Keyring> {
       key: await crypto.subtle.importKey("raw", bytes, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]),
     })),
   );
-  const cursorKeys = await Promise.all(raw.map(({ bytes }) => deriveCursorKey(bytes)));
+  const cursorKeys = await Promise.all(
+    raw.map(({ bytes }) => deriveKey(bytes, CURSOR_KEY_INFO, { name: "AES-GCM", length: 256 }, AES_USES)),
+  );
+  const sessionKeys = await Promise.all(
+    raw.map(({ bytes }) => deriveKey(bytes, SESSION_KEY_INFO, { name: "HMAC", hash: "SHA-256" }, HMAC_USES)),
+  );
   return {
     primary: imported[0]!,
     byId: new Map(imported.map((k) => [k.id, k])),
     cursorKeys: cursorKeys as [CryptoKey, ...CryptoKey[]],
+    sessionKeys: sessionKeys as [CryptoKey, ...CryptoKey[]],
   };
 }
 
 const encoder = new TextEncoder();
 
+const AES_USES = ["encrypt", "decrypt"];
+const HMAC_USES = ["sign", "verify"];
+
 /**
- * HKDF-SHA256 (RFC 5869) from a keyring key to the cursor key: a fixed salt and an `info` naming
- * the purpose, so the derived key is independent of the credential key and of any other use.
+ * HKDF-SHA256 (RFC 5869) from a keyring key to a purpose key: a fixed salt and an `info` naming
+ * the purpose, so each derived key is independent of the credential key and of every other use.
  */
-async function deriveCursorKey(bytes: Uint8Array): Promise<CryptoKey> {
+async function deriveKey(
+  bytes: Uint8Array,
+  info: string,
+  algorithm: { name: "AES-GCM"; length: number } | { name: "HMAC"; hash: string },
+  uses: string[],
+): Promise<CryptoKey> {
   const base = await crypto.subtle.importKey("raw", bytes, "HKDF", false, ["deriveKey"]);
   return crypto.subtle.deriveKey(
-    {
-      name: "HKDF",
-      hash: "SHA-256",
-      salt: encoder.encode(CURSOR_KEY_SALT),
-      info: encoder.encode(CURSOR_KEY_INFO),
-    },
+    { name: "HKDF", hash: "SHA-256", salt: encoder.encode(CURSOR_KEY_SALT), info: encoder.encode(info) },
     base,
-    { name: "AES-GCM", length: 256 },
+    algorithm,
     false,
-    ["encrypt", "decrypt"],
+    uses,
   );
 }

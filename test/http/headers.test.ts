@@ -1,8 +1,10 @@
-// Response headers (docs/security.md#response-headers) on every documented route, successes and
-// errors alike: nosniff everywhere, no-store under /v1, a CSP and frame protection on /docs.
+// Response headers (docs/security.md#response-headers) on every documented route and every console
+// page, successes and errors alike: nosniff and no framing everywhere, no-store under /v1 and on
+// every console page, /docs's own CSP, and the console's script-free CSP everywhere else.
 import { beforeAll, describe, expect, it } from "vitest";
 import { type ApiResponse, api } from "../support/api";
-import { DOCUMENTED_ROUTES } from "../support/routes";
+import { ConsoleClient } from "../support/console";
+import { CONSOLE_ROUTES, DOCUMENTED_ROUTES } from "../support/routes";
 import { setupAccount } from "../support/simulator";
 import { connectAndSync } from "../support/sync";
 
@@ -22,10 +24,20 @@ function expectHeaders(route: string, response: ApiResponse) {
   const path = route.split(" ")[1]!;
   expect(response.headers.get("X-Content-Type-Options"), where).toBe("nosniff");
   if (path.startsWith("/v1/")) expect(response.headers.get("Cache-Control"), where).toBe("no-store");
-  if (path === "/docs") {
-    expect(response.headers.get("X-Frame-Options"), where).toBe("DENY");
-    expect(response.headers.get("Content-Security-Policy"), where).toContain("frame-ancestors 'none'");
-  }
+  expect(response.headers.get("X-Frame-Options"), where).toBe("DENY");
+  expect(response.headers.get("Content-Security-Policy"), where).toContain("frame-ancestors 'none'");
+}
+
+/** A console response: the API's headers, a CSP allowing no script, and never cached (but the stylesheet). */
+function expectConsoleHeaders(route: string, response: { status: number; headers: Headers }) {
+  const where = `${route} → ${response.status}`;
+  expect(response.headers.get("X-Content-Type-Options"), where).toBe("nosniff");
+  expect(response.headers.get("X-Frame-Options"), where).toBe("DENY");
+  const policy = response.headers.get("Content-Security-Policy") ?? "";
+  expect(policy, where).toContain("default-src 'none'");
+  expect(policy, where).toContain("frame-ancestors 'none'");
+  expect(policy, where).not.toMatch(/script-src|unsafe-inline|unsafe-eval/);
+  if (route !== "GET /console.css") expect(response.headers.get("Cache-Control"), where).toBe("no-store");
 }
 
 /** Requests to a route: unauthenticated, read token, admin with unknown ids, admin with real ids. */
@@ -74,6 +86,30 @@ describe("response headers", () => {
       expect(missing.status).toBe(404);
       expectHeaders(`GET ${path}`, missing);
     }
+  });
+
+  it("are on every console page, signed out, signed in, and refused", async () => {
+    const admin = new ConsoleClient();
+    await admin.signIn();
+    const statuses = new Set<number>();
+    for (const route of CONSOLE_ROUTES) {
+      const [method, path] = route.split(" ") as [string, string];
+      const real = path
+        .replace("{id}", integrationId)
+        .replace("{accountId}", UNKNOWN_ID)
+        .replace("{email}", "nobody%40example.com");
+      const signedOut = await new ConsoleClient().request(method, real, method === "POST" ? {} : undefined);
+      const forged =
+        method === "POST" ? await admin.post(real.replace(integrationId, UNKNOWN_ID), { _csrf: "x" }) : null;
+      // Reads only: a signed-in post would change what the other tests use.
+      const signedIn = method === "GET" ? await admin.get(real) : null;
+      for (const response of [signedOut, forged, signedIn]) {
+        if (!response) continue;
+        statuses.add(response.status);
+        expectConsoleHeaders(route, response);
+      }
+    }
+    for (const status of [200, 303, 401, 403, 404]) expect(statuses).toContain(status);
   });
 
   it("let /docs run only its own inline script and style, fetch only from this origin", async () => {

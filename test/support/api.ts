@@ -87,7 +87,10 @@ export type EnvOverrides = Partial<
     | "API_READ_TOKENS"
     | "ENCRYPTION_KEYS"
     | "STALE_INVITATION_DAYS"
-    | "MAX_SUPER_ADMINS",
+    | "MAX_SUPER_ADMINS"
+    | "ACCESS_TEAM_DOMAIN"
+    | "ACCESS_AUD"
+    | "ACCESS_ADMIN_EMAILS",
     unknown
   >
 >;

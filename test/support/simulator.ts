@@ -83,6 +83,14 @@ export const sim = {
     value: string,
     body: { status?: string; revoked?: boolean; permissions?: object; ipRestricted?: boolean },
   ) => control("PATCH", `/tokens/${encodeURIComponent(value)}`, body),
+  /** A Cloudflare Access JWT as Access would send it (simulator/access.ts). */
+  accessToken: (body: {
+    team: string;
+    aud: string;
+    email: string;
+    expiresIn?: number;
+    foreignKey?: boolean;
+  }) => control<{ token: string }>("POST", "/access/token", body).then((r) => r.token),
   fault: (match: Record<string, unknown>, fault: Record<string, unknown>, times?: number) =>
     control<{ id: string }>("POST", "/faults", { match, fault, times }).then((r) => r.id),
   clearFaults: (query: { accountId?: string; token?: string }) =>
