@@ -24,7 +24,8 @@ export const SEARCH_MAX_HITS = 1_000;
 
 /** The `q` needle as the walk compares it (lower-cased), and as an FTS5 phrase, or null when too short for the index. */
 export function searchPhrase(needle: string): string | null {
-  if ([...needle].length < TRIGRAM) return null;
+  // FTS5 reads its query as a C string: a NUL would end it mid-phrase ("unterminated string").
+  if ([...needle].length < TRIGRAM || needle.includes("\u0000")) return null;
   // One quoted FTS5 string: a phrase of the term's trigrams, i.e. the term as a substring.
   return `"${needle.replaceAll('"', '""')}"`;
 }

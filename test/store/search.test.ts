@@ -158,6 +158,34 @@ describe("search through the index", () => {
     expect(await indexHits("andersson")).toBeGreaterThan(0);
   });
 
+  it("treats FTS5 query syntax, quotes, control characters and astral characters in q as plain text", async () => {
+    const path = `/v1/integrations/${integrationId}/accounts`;
+    for (const q of [
+      '"',
+      '""x"',
+      'a"b"c',
+      "and*",
+      "son OR mül",
+      "NEAR(ann åsa)",
+      "^ann",
+      "-ann",
+      "email:ann",
+      "ann AND",
+      "\u0000ann",
+      "ann\u0000",
+      "\u0001\u0002\u0003",
+      "😀😀😀",
+      "e\u0301mi",
+      "İst",
+      "ß".repeat(3),
+      "李明.",
+    ]) {
+      const page = await api("GET", `${path}?q=${encodeURIComponent(q)}&includeRemoved=true`);
+      expect(page.status, JSON.stringify(q)).toBe(200);
+      expect(await search(path, q), JSON.stringify(q)).toEqual(await scan(q, integrationId));
+    }
+  });
+
   it("walks the list in order when a term has more hits than the index plan reads", async () => {
     const account = await setupAccount({ generateMembers: SEARCH_MAX_HITS + 20 });
     const big = (await connectAndSync(account)).integration.id;
