@@ -17,8 +17,9 @@ const TRIGRAM = 3;
 
 /**
  * Above this many index hits a search walks the list in order instead. Reading h hits costs h row
- * lookups and a sort; walking costs about page × (list size / matches) rows, so the two meet near
- * √(100 × members): 1,000 at 10,000 members, 2,200 at 50,000 (docs/scale.md#search).
+ * lookups and a sort; walking costs about page × (list size / matches) rows. Measured per row (a
+ * hit ~35 µs, a walked row ~18 µs) the two meet near √(50 × members): ~700 at 10,000 members,
+ * ~1,600 at 50,000 (docs/scale.md#search); one fixed limit between the two.
  */
 export const SEARCH_MAX_HITS = 1_000;
 
