@@ -213,6 +213,9 @@ const headersArb = fc.record(
   { requiredKeys: [] },
 );
 
+const plausibleOr = (values: unknown[], extras: unknown[]) =>
+  values.length + extras.length > 0 ? fc.constantFrom(...values, ...extras) : text;
+
 /** A JSON object for an operation's body: each documented field plausible, wrong or missing. */
 /** Real values worth trying per body field (a real token only as apiToken: echoing a label is no leak). */
 type FieldExtras = Record<string, unknown[]>;
@@ -226,7 +229,8 @@ function bodyObjectArb(op: Operation, extras: FieldExtras): fc.Arbitrary<[string
           fc.tuple(
             fc.constant(f.name),
             fc.oneof(
-              { weight: 4, arbitrary: fc.constantFrom(...f.plausible, ...(extras[f.name] ?? [])) },
+              // A field without documented examples (the roster's `people` array) gets only the other two.
+              { weight: 4, arbitrary: plausibleOr(f.plausible, extras[f.name] ?? []) },
               { weight: 3, arbitrary: text },
               { weight: 2, arbitrary: wrongType },
             ),
