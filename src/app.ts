@@ -18,6 +18,7 @@ import { parseJsonBody, requireAuth, requireConfig, securityHeaders } from "./ht
 import { peopleRoutes } from "./http/people";
 import { rosterRoutes } from "./http/roster";
 import { jsonContent } from "./http/schemas";
+import { d1Session } from "./http/session";
 import { syncRoutes } from "./http/syncs";
 import { webhookRoutes } from "./http/webhooks";
 import { AppError, errorBody } from "./lib/errors";
@@ -41,7 +42,7 @@ export function createApp() {
     (c) => c.json({ status: "ok" as const }, 200),
   );
 
-  app.use("/v1/*", requireConfig, requireAuth, parseJsonBody);
+  app.use("/v1/*", requireConfig, requireAuth, d1Session, parseJsonBody);
   app.route("/", integrationRoutes);
   app.route("/", syncRoutes);
   app.route("/", eventRoutes);

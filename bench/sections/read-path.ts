@@ -1,13 +1,15 @@
 /**
  * The read path over an integration of 10,000 accounts, under autocannon: the account list
  * against its bare SQL (bench-only route), limit=1 against /health, page 100 of a cursor walk
- * against page 1, and the CSV export's time to first byte and total.
+ * against page 1, the CSV export's time to first byte and total, and search against the plain
+ * page at 10,000 and 50,000 members (search.ts).
  */
 import type { Context } from "../lib/context";
 import { compare } from "../lib/load";
 import { ADMIN_TOKEN } from "../lib/processes";
 import type { Figure } from "../lib/report";
 import { grouped, median, progress, round } from "../lib/util";
+import { searchFigures } from "./search";
 import { rowsIntegration } from "./writes";
 
 const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -212,5 +214,8 @@ export async function readFigures(ctx: Context): Promise<{ figures: Figure[]; da
     pass: first <= 500,
     values: { firstByteMs: round(first, 1), totalMs: round(total, 1), samples: csv },
   });
+  const search = await searchFigures(ctx);
+  figures.push(...search.figures);
+  data.search = search.data;
   return { figures, data };
 }

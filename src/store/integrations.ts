@@ -147,8 +147,8 @@ export function insertIntegrationStatement(db: D1Database, row: IntegrationRow):
   return db
     .prepare(
       `INSERT INTO integrations (id, label, organization_name, account_id, enabled, status, token_kind,
-         credential_key_id, enforce_two_factor, token_expires_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         credential_key_id, enforce_two_factor, token_expires_at, created_at, updated_at, search_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT ifnull(max(search_key), 0) + 1 FROM integrations))`,
     )
     .bind(
       row.id,
@@ -168,7 +168,7 @@ export function insertIntegrationStatement(db: D1Database, row: IntegrationRow):
 
 /** True when a D1 error is the (account, label) uniqueness refusing a duplicate. */
 export function isDuplicateLabel(e: unknown): boolean {
-  return e instanceof Error && /UNIQUE constraint failed: integrations\./.test(e.message);
+  return e instanceof Error && /UNIQUE constraint failed: integrations\.account_id/.test(e.message);
 }
 
 /** True when another integration of the same Cloudflare account already has this label (any case). */

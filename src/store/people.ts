@@ -15,6 +15,7 @@ import {
 import { type Person, type PersonAccount, personOf } from "../domain/person";
 import type { RosterStatus } from "../domain/roster";
 import { CURRENT_ROSTER_ID } from "./roster";
+import { FEW_HITS, hitsQuery, searchPhrase } from "./search";
 import { flagFromColumn } from "./user-accounts-row";
 
 export interface PeopleFilters {
@@ -55,7 +56,7 @@ interface Row {
  * The memberships and roster entry of each person `page` (a CTE of `person` values) selects, in
  * person order. People only on the roster come back as one row with NULL membership columns.
  */
-const ROWS_OF = (page: string) => `WITH page AS (${page}),
+const ROWS_OF = (page: string, ctes = "") => `WITH ${ctes}page AS (${page}),
   roster AS (${CURRENT_ROSTER_ID})
 SELECT page.person, u.integration_id, u.id, u.first_name, u.last_name, u.status, u.roles, u.policies, u.shape,
        u.two_factor_enabled, u.first_seen_at, u.removed_at, i.label, i.organization_name, i.account_id,
@@ -110,31 +111,53 @@ function peopleOf(rows: Row[]): Person[] {
   return people;
 }
 
-/** The page CTE: the next `limit + 1` people after `after` that match the filters. */
+/**
+ * The page CTE: the next `limit + 1` people after `after` that match the filters. A `q` of a
+ * trigram or more reads the search index when it has few hits, and walks the person index as
+ * without one when it has many (user-accounts-read.ts explains the two arms); `ctes` then holds
+ * the `hits` CTE.
+ */
 function pageQuery(filters: PeopleFilters, after: PersonPosition | null) {
   const values: (string | number)[] = [after?.[0] ?? ""];
   const where = ["u.email <> ''", "lower(u.email) > ?1"];
+  const bind = (value: string) => {
+    values.push(value);
+    return `?${values.length}`;
+  };
   const add = (condition: string, value?: string) => {
-    if (value !== undefined) values.push(value);
-    where.push(condition.replaceAll("?", `?${values.length}`));
+    where.push(value === undefined ? condition : condition.replaceAll("?", bind(value)));
   };
   if (filters.integrationId !== null) add("u.integration_id = ?", filters.integrationId);
   if (!filters.includeRemoved) add("u.removed_at IS NULL");
-  if (filters.q !== null) {
+  const needle = filters.q?.toLowerCase() ?? null;
+  if (needle !== null) {
     // instr, not LIKE: % and _ in the search are ordinary characters.
     add(
       "(instr(lower(u.email), ?) > 0 OR instr(lower(ifnull(u.first_name, '') || ' ' || ifnull(u.last_name, '')), ?) > 0)",
-      filters.q.toLowerCase(),
+      needle,
     );
   }
   const onRoster = `SELECT 1 FROM roster_people rp
                      WHERE rp.upload_id = (${CURRENT_ROSTER_ID}) AND rp.email = lower(u.email)`;
   if (filters.rosterStatus === "unknown") add(`EXISTS (${CURRENT_ROSTER_ID}) AND NOT EXISTS (${onRoster})`);
   else if (filters.rosterStatus !== null) add(`EXISTS (${onRoster} AND rp.status = ?)`, filters.rosterStatus);
+  const phrase = needle === null ? null : searchPhrase(needle);
+  const ctes =
+    phrase === null
+      ? ""
+      : `hits AS (${hitsQuery(bind(phrase), filters.integrationId === null ? null : bind(filters.integrationId))}), `;
+  // After every bind: the page size is bound last.
+  const arm = (from: string, extra: string[] = []) =>
+    `SELECT lower(u.email) AS person FROM ${from} WHERE ${[...where, ...extra].join(" AND ")}
+      GROUP BY lower(u.email) ORDER BY lower(u.email) LIMIT ?${values.length + 1}`;
+  if (phrase === null) return { sql: arm("user_accounts u"), values, ctes };
   return {
-    sql: `SELECT lower(u.email) AS person FROM user_accounts u WHERE ${where.join(" AND ")}
-           GROUP BY lower(u.email) ORDER BY lower(u.email) LIMIT ?${values.length + 1}`,
+    sql: `SELECT person FROM (${arm("hits CROSS JOIN user_accounts u ON u.search_rowid = hits.r", [FEW_HITS])})
+           UNION ALL
+          SELECT person FROM (${arm("user_accounts u", [`NOT ${FEW_HITS}`])})
+          ORDER BY person`,
     values,
+    ctes,
   };
 }
 
@@ -147,7 +170,7 @@ export async function listPeople(
 ): Promise<{ people: Person[]; last: PersonPosition | null; more: boolean }> {
   const page = pageQuery(filters, after);
   const { results } = await db
-    .prepare(ROWS_OF(page.sql))
+    .prepare(ROWS_OF(page.sql, page.ctes))
     .bind(...page.values, limit + 1)
     .all<Row>();
   const people = peopleOf(results);

@@ -14,6 +14,7 @@ import {
   type MemberRole,
   normalizePolicies,
 } from "../domain/member";
+import { FEW_HITS, hitsQuery, searchPhrase } from "./search";
 import {
   emailFromColumn,
   flagFromColumn,
@@ -102,13 +103,6 @@ function fromRow(r: Row): UserAccount {
   };
 }
 
-/** A served row: the account's columns and its integration's last successful sync. */
-const SELECT_SERVED = `SELECT ua.integration_id, ua.id, ua.user_id, ua.email, ua.first_name, ua.last_name, ua.status,
-         ua.roles, ua.policies, ua.two_factor_enabled, ua.api_access_enabled, ua.shape, ua.invited_at,
-         ua.invited_by, ua.first_seen_at, ua.last_seen_at, ua.removed_at,
-         i.last_successful_sync_at AS integration_last_success
-    FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id`;
-
 /** The WHERE conditions and their values for `filters`, plus the keyset condition after `after`. */
 function whereClause(filters: AccountFilters, after: AccountPosition | null) {
   const where: string[] = [];
@@ -145,18 +139,59 @@ function whereClause(filters: AccountFilters, after: AccountPosition | null) {
   return { sql: where.length > 0 ? `WHERE ${where.join(" AND ")}` : "", values };
 }
 
+/** A served row: the account's columns and its integration's last successful sync. */
+const LIST_COLUMNS = `ua.integration_id, ua.id, ua.user_id, ua.email, ua.first_name, ua.last_name, ua.status,
+       ua.roles, ua.policies, ua.two_factor_enabled, ua.api_access_enabled, ua.shape, ua.invited_at,
+       ua.invited_by, ua.first_seen_at, ua.last_seen_at, ua.removed_at,
+       i.last_successful_sync_at AS integration_last_success`;
+const SELECT_SERVED = `SELECT ${LIST_COLUMNS} FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id`;
+
+/**
+ * The page's SQL and its values. A `q` of a trigram or more is one statement of two arms, of which
+ * exactly one returns rows: with few index hits (FEW_HITS) the hits are looked up and sorted;
+ * with many, the list index is walked in order as without an index — a common term fills a page
+ * within a few rows. Both arms test the same conditions, so they agree row for row.
+ */
+function pageQuery(filters: AccountFilters, after: AccountPosition | null, limit: number) {
+  const where = whereClause(filters, after);
+  const order = filters.integrationId !== null ? "email, id" : "email, id, integration_id";
+  const phrase = filters.q === null ? null : searchPhrase(filters.q.toLowerCase());
+  const walk = (extra: string) => `SELECT ${LIST_COLUMNS}
+    FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id
+   ${where.sql}${extra} ORDER BY ${order.replaceAll(/(\w+)/g, "ua.$1")} LIMIT ?`;
+  if (phrase === null) return { sql: walk(""), values: [...where.values, limit + 1] };
+  const scoped = filters.integrationId !== null;
+  const guard = (few: boolean) => `${where.sql ? " AND" : " WHERE"} ${few ? "" : "NOT "}${FEW_HITS}`;
+  const sql = `WITH hits AS (${hitsQuery("?", scoped ? "?" : null)})
+SELECT * FROM (SELECT ${LIST_COLUMNS}
+    FROM hits CROSS JOIN user_accounts ua ON ua.search_rowid = hits.r JOIN integrations i ON i.id = ua.integration_id
+   ${where.sql}${guard(true)} ORDER BY ${order.replaceAll(/(\w+)/g, "ua.$1")} LIMIT ?)
+UNION ALL
+SELECT * FROM (${walk(guard(false))})
+ORDER BY ${order}`;
+  return {
+    sql,
+    values: [
+      phrase,
+      ...(scoped ? [filters.integrationId!, filters.integrationId!] : []),
+      ...where.values,
+      limit + 1,
+      ...where.values,
+      limit + 1,
+    ],
+  };
+}
+
 export async function listUserAccounts(
   db: D1Database,
   filters: AccountFilters,
   after: AccountPosition | null,
   limit: number,
 ): Promise<{ accounts: UserAccount[]; last: AccountPosition | null; more: boolean }> {
-  const where = whereClause(filters, after);
-  const order = filters.integrationId !== null ? "ua.email, ua.id" : "ua.email, ua.id, ua.integration_id";
-  const sql = `${SELECT_SERVED} ${where.sql} ORDER BY ${order} LIMIT ?`;
+  const query = pageQuery(filters, after, limit);
   const { results } = await db
-    .prepare(sql)
-    .bind(...where.values, limit + 1)
+    .prepare(query.sql)
+    .bind(...query.values)
     .all<Row>();
   const more = results.length > limit;
   const page = results.slice(0, limit);

@@ -6,6 +6,7 @@
 import type { Changes, MemberDiff } from "../domain/diff";
 import { accessNames, MEMBER_SHAPE, type Member, type TrackedField } from "../domain/member";
 import { chunks, ROWS_PER_STATEMENT } from "./batching";
+import { NEXT_SEARCH_ROWID } from "./search";
 import { emailToColumn } from "./user-accounts-row";
 
 /** A member as the JSON object json_each expands into a row. */
@@ -30,7 +31,11 @@ const INDEXED_COLUMNS = [
   { field: "twoFactorEnabled", column: "two_factor_enabled", json: "twoFactor" },
 ] as const satisfies readonly { field: TrackedField; column: string; json: keyof ReturnType<typeof toRow> }[];
 
-/** New and restored members: one upsert (a restored row also leaves the removed_at index). */
+/**
+ * New and restored members: one upsert (a restored row also leaves the removed_at index). A new
+ * row gets its search rowid here, and a trigger indexes it in the same statement; a restored row
+ * keeps the one it had.
+ */
 export function upsertStatements(
   db: D1Database,
   integrationId: string,
@@ -47,11 +52,11 @@ export function upsertStatements(
       .prepare(
         `INSERT INTO user_accounts (integration_id, id, user_id, email, first_name, last_name, status, roles,
            policies, two_factor_enabled, api_access_enabled, access_names, shape, first_seen_at, last_seen_at,
-           removed_at, invited_at, invited_by)
+           removed_at, invited_at, invited_by, search_rowid)
          SELECT ?1, j.value ->> 'id', j.value ->> 'userId', j.value ->> 'email', j.value ->> 'firstName',
                 j.value ->> 'lastName', j.value ->> 'status', j.value -> 'roles', j.value -> 'policies',
                 j.value ->> 'twoFactor', j.value ->> 'apiAccess', j.value ->> 'accessNames', ?4, ?2, ?2, NULL,
-                j.value ->> 'invitedAt', j.value ->> 'invitedBy'
+                j.value ->> 'invitedAt', j.value ->> 'invitedBy', ${NEXT_SEARCH_ROWID}
            FROM json_each(?3) AS j
           WHERE true -- SQLite needs a WHERE here, or it reads ON CONFLICT as a join's ON
          ON CONFLICT (integration_id, id) DO UPDATE SET

@@ -213,7 +213,6 @@ const headersArb = fc.record(
   { requiredKeys: [] },
 );
 
-/** A JSON object for an operation's body: each documented field plausible, wrong or missing. */
 /** Real values worth trying per body field (a real token only as apiToken: echoing a label is no leak). */
 type FieldExtras = Record<string, unknown[]>;
 

@@ -232,7 +232,7 @@ describe("re-sync", () => {
 
     const fresh = await connectAndSync(account, "Fresh copy");
     const comparable = (rows: Record<string, any>[]) =>
-      rows.map(({ integration_id, first_seen_at, last_seen_at, ...rest }) => rest);
+      rows.map(({ integration_id, first_seen_at, last_seen_at, search_rowid, ...rest }) => rest);
     expect(comparable(await storedAccounts(integration.id))).toEqual(
       comparable(await storedAccounts(fresh.integration.id)),
     );
