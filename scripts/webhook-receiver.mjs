@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A small webhook receiver for the demo (README, step 7): prints every delivery it gets, after
+// A small webhook receiver for the demo (README, step 8): prints every delivery it gets, after
 // checking its Standard Webhooks signature with WEBHOOK_SECRET (the `secret` POST /v1/webhooks
 // returned), and answers 204 — or 401 when the signature or timestamp does not hold.
 // Usage: WEBHOOK_SECRET=whsec_… node scripts/webhook-receiver.mjs   (RECEIVER_PORT, default 8789)
