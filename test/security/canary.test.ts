@@ -7,6 +7,7 @@ import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { callWorker, seenBodies } from "../support/api";
 import { setupAccount, sim } from "../support/simulator";
+import { dumpD1, dumpKv } from "../support/storage-dump";
 import { capturingQueue, runQueueMessage } from "../support/sync";
 
 const ADMIN = "CANARY-admin-token-5f0c2e9a41d7b3c8";
@@ -46,31 +47,6 @@ beforeAll(() => {
 afterAll(() => {
   for (const spy of spies) spy.mockRestore();
 });
-
-async function dumpD1(): Promise<string> {
-  // Virtual tables are skipped: the contentless search index cannot be scanned and holds no text
-  // of its own; its shadow tables (user_account_search_data, …) are ordinary tables, dumped below.
-  const { results: tables } = await env.DB.prepare(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%'",
-  ).all<{ name: string }>();
-  const parts: string[] = [];
-  for (const { name } of tables) {
-    const { results } = await env.DB.prepare(`SELECT * FROM "${name}"`).all();
-    parts.push(`${name}: ${JSON.stringify(results)}`);
-  }
-  return parts.join("\n");
-}
-
-async function dumpKv(): Promise<string> {
-  const parts: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page: KVNamespaceListResult<unknown> = await env.CREDENTIALS.list({ cursor });
-    for (const key of page.keys) parts.push(`${key.name}=${await env.CREDENTIALS.get(key.name)}`);
-    cursor = page.list_complete ? undefined : page.cursor;
-  } while (cursor);
-  return parts.join("\n");
-}
 
 function expectNoSecret(where: string, haystack: string) {
   for (const secret of SECRETS) {

@@ -7,6 +7,7 @@ import { api, callWorker, seenBodies } from "../support/api";
 import { TEST_SECRETS } from "../support/constants";
 import { KEY_K1, KEY_K2 } from "../support/secrets";
 import { setupAccount, sim } from "../support/simulator";
+import { dumpD1, dumpKv } from "../support/storage-dump";
 import { connectAndSync, syncNow } from "../support/sync";
 import { createWebhook, expectVerified, receiver, receiverUrl } from "../support/webhooks";
 
@@ -33,25 +34,6 @@ function forms(secret: string): string[] {
   const bytes = Uint8Array.from(atob(key), (ch) => ch.charCodeAt(0));
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   return [secret, key, key.slice(0, 20), key.slice(20, 40), hex.slice(0, 24), encodeURIComponent(key)];
-}
-
-async function dumpD1(): Promise<string> {
-  const { results: tables } = await env.DB.prepare(
-    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
-  ).all<{ name: string }>();
-  const parts: string[] = [];
-  for (const { name } of tables) {
-    const { results } = await env.DB.prepare(`SELECT * FROM "${name}"`).all();
-    parts.push(`${name}: ${JSON.stringify(results)}`);
-  }
-  return parts.join("\n");
-}
-
-async function dumpKv(): Promise<string> {
-  const parts: string[] = [];
-  const page = await env.CREDENTIALS.list();
-  for (const key of page.keys) parts.push(`${key.name}=${await env.CREDENTIALS.get(key.name)}`);
-  return parts.join("\n");
 }
 
 describe("webhook secrets", () => {
