@@ -4,19 +4,12 @@
  * people and no more, and its memberships and roster entries come back in the same query: one D1
  * round trip per page, whatever the table's size.
  */
-import {
-  accessOf,
-  displayName,
-  MEMBER_SHAPE,
-  type MemberPolicy,
-  type MemberRole,
-  normalizePolicies,
-} from "../domain/member";
+import { accessOf, displayName } from "../domain/member";
 import { type Person, type PersonAccount, personOf } from "../domain/person";
 import type { RosterStatus } from "../domain/roster";
 import { CURRENT_ROSTER_ID } from "./roster";
 import { FEW_HITS, hitsQuery, searchPhrase } from "./search";
-import { flagFromColumn } from "./user-accounts-row";
+import { flagFromColumn, storedGrants } from "./user-accounts-row";
 
 export interface PeopleFilters {
   /** Case-insensitive substring of an email or a name Cloudflare gave. */
@@ -68,9 +61,7 @@ SELECT page.person, u.integration_id, u.id, u.first_name, u.last_name, u.status,
  ORDER BY page.person, u.removed_at IS NOT NULL, i.label, u.id`;
 
 function accountOf(r: Row): PersonAccount {
-  const roles = JSON.parse(r.roles) as MemberRole[];
-  const stored = JSON.parse(r.policies) as unknown[];
-  const policies = r.shape < MEMBER_SHAPE ? normalizePolicies(stored) : (stored as MemberPolicy[]);
+  const { roles, policies } = storedGrants(r);
   return {
     integrationId: r.integration_id,
     label: r.label,

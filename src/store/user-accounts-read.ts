@@ -9,10 +9,8 @@ import {
   type AccessGrant,
   accessOf,
   displayName,
-  MEMBER_SHAPE,
   type MemberPolicy,
   type MemberRole,
-  normalizePolicies,
 } from "../domain/member";
 import { FEW_HITS, hitsQuery, searchPhrase } from "./search";
 import {
@@ -21,6 +19,7 @@ import {
   memberFromRow,
   STORED_PAGE_ROWS,
   type StoredMemberRow,
+  storedGrants,
   type UserAccountRow,
 } from "./user-accounts-row";
 
@@ -74,10 +73,7 @@ type Row = UserAccountRow & {
  * through the sync's lazy memberFromRow): every field of a served row is read.
  */
 function fromRow(r: Row): UserAccount {
-  const roles = JSON.parse(r.roles) as MemberRole[];
-  // A row the next sync has not yet rewritten in the current format is read as it would write it.
-  const stored = JSON.parse(r.policies) as unknown[];
-  const policies = r.shape < MEMBER_SHAPE ? normalizePolicies(stored) : (stored as MemberPolicy[]);
+  const { roles, policies } = storedGrants(r);
   return {
     id: r.id,
     integrationId: r.integration_id,

@@ -3,7 +3,7 @@
  * the Node benchmarks can use it too.
  */
 import type { StoredAccount } from "../domain/diff";
-import type { MemberPolicy, MemberRole } from "../domain/member";
+import { MEMBER_SHAPE, type MemberPolicy, type MemberRole, normalizePolicies } from "../domain/member";
 
 /** A `user_accounts` row as D1 returns it. */
 export interface UserAccountRow {
@@ -30,6 +30,21 @@ export interface UserAccountRow {
 export const emailFromColumn = (email: string): string | null => (email === "" ? null : email);
 /** The served email as stored. */
 export const emailToColumn = (email: string | null): string => email ?? "";
+
+/**
+ * A served row's roles and policies, decoded. A row the next sync has not yet rewritten in the
+ * current format (MEMBER_SHAPE) is read as that sync would write it.
+ */
+export function storedGrants(r: Pick<UserAccountRow, "roles" | "policies" | "shape">): {
+  roles: MemberRole[];
+  policies: MemberPolicy[];
+} {
+  const stored = JSON.parse(r.policies) as unknown[];
+  return {
+    roles: JSON.parse(r.roles) as MemberRole[],
+    policies: r.shape < MEMBER_SHAPE ? normalizePolicies(stored) : (stored as MemberPolicy[]),
+  };
+}
 
 /** A 0/1/NULL column as a boolean or null. */
 export const flagFromColumn = (v: number | null): boolean | null => (v === null ? null : v === 1);

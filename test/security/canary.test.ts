@@ -4,10 +4,10 @@
  * every response, every log line, every D1 row and every raw KV value is searched for them.
  */
 import { env } from "cloudflare:test";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { callWorker, seenBodies } from "../support/api";
+import { capturePrintedLines, dumpD1, dumpKv } from "../support/leak-sources";
 import { setupAccount, sim } from "../support/simulator";
-import { dumpD1, dumpKv } from "../support/storage-dump";
 import { capturingQueue, runQueueMessage } from "../support/sync";
 
 const ADMIN = "CANARY-admin-token-5f0c2e9a41d7b3c8";
@@ -31,22 +31,7 @@ const forms = (secret: string) => [
 ];
 const SECRETS = [ADMIN, READ, KEY_OLD, KEY_NEW, ...Object.values(CF_TOKENS)].flatMap(forms);
 
-const logs: string[] = [];
-const spies: ReturnType<typeof vi.spyOn>[] = [];
-beforeAll(() => {
-  for (const level of ["log", "info", "warn", "error", "debug"] as const) {
-    const original = console[level].bind(console);
-    spies.push(
-      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-        logs.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
-        original(...args);
-      }),
-    );
-  }
-});
-afterAll(() => {
-  for (const spy of spies) spy.mockRestore();
-});
+const logs = capturePrintedLines();
 
 function expectNoSecret(where: string, haystack: string) {
   for (const secret of SECRETS) {

@@ -2,31 +2,16 @@
 // and nowhere else — no later response, log line, D1 row or KV value holds one in clear — and
 // re-sealed by key rotation so deliveries keep being signed with the same secret.
 import { env } from "cloudflare:test";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { api, callWorker, seenBodies } from "../support/api";
 import { TEST_SECRETS } from "../support/constants";
+import { capturePrintedLines, dumpD1, dumpKv } from "../support/leak-sources";
 import { KEY_K1, KEY_K2 } from "../support/secrets";
 import { setupAccount, sim } from "../support/simulator";
-import { dumpD1, dumpKv } from "../support/storage-dump";
 import { connectAndSync, syncNow } from "../support/sync";
 import { createWebhook, expectVerified, receiver, receiverUrl } from "../support/webhooks";
 
-const logs: string[] = [];
-const spies: ReturnType<typeof vi.spyOn>[] = [];
-beforeAll(() => {
-  for (const level of ["log", "info", "warn", "error", "debug"] as const) {
-    const original = console[level].bind(console);
-    spies.push(
-      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-        logs.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
-        original(...args);
-      }),
-    );
-  }
-});
-afterAll(() => {
-  for (const spy of spies) spy.mockRestore();
-});
+const logs = capturePrintedLines();
 
 /** The secret as text might carry it: whole, its base64 key alone, parts of it, the key as hex. */
 function forms(secret: string): string[] {

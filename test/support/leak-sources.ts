@@ -1,8 +1,30 @@
 /**
- * Everything the Worker stored, as text, for the leak checks (test/security/): every D1 table and
- * every KV value. A secret found in either was stored in clear.
+ * Everything a secret could leak into, as text, for the leak checks (test/security/): every line
+ * printed while a test file runs, every D1 table and every KV value.
  */
 import { env } from "cloudflare:test";
+import { afterAll, beforeAll, vi } from "vitest";
+
+/** Records every console line of the calling test file (still printed); returns the live list. */
+export function capturePrintedLines(): string[] {
+  const lines: string[] = [];
+  const spies: ReturnType<typeof vi.spyOn>[] = [];
+  beforeAll(() => {
+    for (const level of ["log", "info", "warn", "error", "debug"] as const) {
+      const original = console[level].bind(console);
+      spies.push(
+        vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+          lines.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" "));
+          original(...args);
+        }),
+      );
+    }
+  });
+  afterAll(() => {
+    for (const spy of spies) spy.mockRestore();
+  });
+  return lines;
+}
 
 export async function dumpD1(): Promise<string> {
   // Virtual tables are skipped: the contentless search index cannot be scanned and holds no text
