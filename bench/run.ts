@@ -167,16 +167,8 @@ async function main() {
   if (opts.sections.includes("bundle")) record("bundle", bundleFigures());
   if (opts.sections.includes("diff")) record("diff", diffFigures(opts));
 
-  const serverSections = [
-    "first-sync",
-    "writes",
-    "read",
-    "console",
-    "fanout",
-    "review",
-    "webhooks",
-    "huge",
-  ].filter((s) => opts.sections.includes(s));
+  // Every other section needs the simulator and the Worker running.
+  const serverSections = SECTIONS.filter((s) => s !== "bundle" && s !== "diff" && opts.sections.includes(s));
   if (serverSections.length > 0) {
     progress("preparing bench/.out: config from wrangler.jsonc, fresh local state, D1 migrations");
     writeBenchConfig();
