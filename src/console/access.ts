@@ -6,7 +6,7 @@
  * audience tag. A valid one signs the user in; anything else is ignored, so the token sign-in
  * stays available (the header alone never grants anything).
  */
-import { createRemoteJWKSet, jwtVerify } from "jose";
+import { createRemoteJWKSet, errors, jwtVerify } from "jose";
 import type { AccessConfig } from "../config";
 import { log } from "../lib/log";
 
@@ -42,7 +42,16 @@ export async function verifyAccessJwt(access: AccessConfig, jwt: string): Promis
     });
     return typeof payload.email === "string" && payload.email !== "" ? payload.email.toLowerCase() : null;
   } catch (e) {
-    log("warn", "access_jwt_refused", { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+    log("warn", "access_jwt_refused", { error: describeRefusal(e) });
     return null;
   }
+}
+
+/**
+ * jose's stable error code (ERR_JWT_EXPIRED, …) rather than its class name: the deployed bundle
+ * does not keep function names (wrangler.jsonc "keep_names"), so `name` would be a minified letter.
+ */
+function describeRefusal(e: unknown): string {
+  if (e instanceof errors.JOSEError) return `${e.code}: ${e.message}`;
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
