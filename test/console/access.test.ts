@@ -63,7 +63,10 @@ describe("Cloudflare Access sign-in", () => {
     // The reason survives minification: jose's error code, not its (minified) class name.
     const reasons = expectLogged("warn", "access_jwt_refused").map((line) => String(line.error));
     for (const code of ["ERR_JWT_CLAIM_VALIDATION_FAILED", "ERR_JWT_EXPIRED", "ERR_JWS_INVALID"]) {
-      expect(reasons.some((r) => r.startsWith(`${code}: `)), code).toBe(true);
+      expect(
+        reasons.some((r) => r.startsWith(`${code}: `)),
+        code,
+      ).toBe(true);
     }
   });
 
