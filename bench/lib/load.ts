@@ -92,3 +92,67 @@ export async function compare(
     p99Ratio: median(rounds.map((r) => r.subject.p99 / Math.max(1, r.floor.p99))),
   };
 }
+
+export interface ServerTime {
+  /** workerd CPU per request, median over blocks (ms). */
+  cpuMs: number;
+  /** Median wall time of one request, one at a time (ms). */
+  latencyMs: number;
+}
+
+export interface ServerTimeComparison {
+  subject: ServerTime;
+  floor: ServerTime;
+  /** Median over adjacent block pairs of subject / floor workerd CPU per request. */
+  cpuRatio: number;
+  /** Median of subject / floor wall time over the i-th requests of adjacent blocks. */
+  latencyRatio: number;
+  blocks: number;
+  perBlock: number;
+}
+
+/**
+ * Server time of two requests without a load generator in the way: blocks of sequential requests,
+ * subject and floor alternating (which goes first alternates too), each block timed by the
+ * workerd CPU it used and by each request's wall time. Adjacent blocks share the machine's
+ * moment, so drift and other processes hit both alike; medians drop the outliers.
+ */
+export async function compareServerTime(
+  subject: { url: string; headers?: Record<string, string> },
+  floor: { url: string; headers?: Record<string, string> },
+  options: { blocks: number; perBlock: number; cpuMs: () => number },
+): Promise<ServerTimeComparison> {
+  const block = async (t: { url: string; headers?: Record<string, string> }) => {
+    const cpu0 = options.cpuMs();
+    const walls: number[] = [];
+    for (let i = 0; i < options.perBlock; i++) {
+      const t0 = performance.now();
+      const r = await fetch(t.url, { headers: t.headers ?? {} });
+      await r.arrayBuffer();
+      if (!r.ok) throw new Error(`${t.url}: ${r.status}`);
+      walls.push(performance.now() - t0);
+    }
+    return { cpu: (options.cpuMs() - cpu0) / options.perBlock, walls };
+  };
+  await block(floor);
+  await block(subject);
+  const pairs: { s: Awaited<ReturnType<typeof block>>; f: Awaited<ReturnType<typeof block>> }[] = [];
+  for (let i = 0; i < options.blocks; i++) {
+    const [s, f] =
+      i % 2 === 0
+        ? [await block(subject), await block(floor)]
+        : reversed(await block(floor), await block(subject));
+    pairs.push({ s, f });
+  }
+  const latencyRatios = pairs.flatMap(({ s, f }) => s.walls.map((w, i) => w / f.walls[i]!));
+  return {
+    subject: { cpuMs: median(pairs.map((p) => p.s.cpu)), latencyMs: median(pairs.flatMap((p) => p.s.walls)) },
+    floor: { cpuMs: median(pairs.map((p) => p.f.cpu)), latencyMs: median(pairs.flatMap((p) => p.f.walls)) },
+    cpuRatio: median(pairs.map((p) => p.s.cpu / p.f.cpu)),
+    latencyRatio: median(latencyRatios),
+    blocks: options.blocks,
+    perBlock: options.perBlock,
+  };
+}
+
+const reversed = <T>(first: T, second: T): [T, T] => [second, first];
