@@ -37,7 +37,19 @@ export default defineConfig(async () => {
       }),
     ],
     // The same zod stand-in as the deployed bundle (wrangler.jsonc "alias"), so tests run what ships.
-    resolve: { alias: [{ find: /^zod$/, replacement: path.join(import.meta.dirname, "build/zod.mjs") }] },
+    resolve: {
+      alias: [
+        { find: /^zod$/, replacement: path.join(import.meta.dirname, "build/zod.mjs") },
+        {
+          find: /^\.\.\/core\/json-schema-processors\.js$/,
+          replacement: path.join(import.meta.dirname, "build/zod-json-schema-processors.mjs"),
+        },
+        {
+          find: /^\.\.\/core\/to-json-schema\.js$/,
+          replacement: path.join(import.meta.dirname, "build/zod-to-json-schema.mjs"),
+        },
+      ],
+    },
     test: {
       // test/browser/ runs in Node with its own config (vitest.browser.config.ts).
       exclude: [...configDefaults.exclude, "test/browser/**"],

@@ -1,8 +1,13 @@
 /// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
 import * as lean from "../../build/zod.mjs";
-// A path import bypasses the "zod" alias: this is the installed package itself.
+import * as leanProcessors from "../../build/zod-json-schema-processors.mjs";
+import * as leanToJsonSchema from "../../build/zod-to-json-schema.mjs";
+// A path import bypasses the "zod" alias: the installed package itself (its own imports of its
+// JSON Schema modules still get the stand-ins, as in the bundle).
 import * as real from "../../node_modules/zod/index.js";
+import * as realProcessors from "../../node_modules/zod/v4/core/json-schema-processors.js";
+import * as realToJsonSchema from "../../node_modules/zod/v4/core/to-json-schema.js";
 
 const names = (ns: object, drop: string[] = []) =>
   Object.keys(ns)
@@ -43,5 +48,18 @@ describe("the zod stand-in used in the bundle", () => {
     const result = lean.z.object({ label: lean.z.string().min(1) }).safeParse({ label: "" });
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.message).toMatch(/Too small/);
+  });
+
+  it("leaves zod's JSON Schema conversion out, but not what zod-to-openapi reads", () => {
+    expect(names(leanProcessors)).toEqual(names(realProcessors));
+    expect(names(leanToJsonSchema)).toEqual(names(realToJsonSchema));
+    // The stand-ins are what the code under test runs (vitest.config.ts), as in the bundle.
+    expect(() => lean.z.string().toJSONSchema()).toThrow(/not in this bundle/);
+    expect(() => lean.z.string()["~standard"].jsonSchema.input({ target: "draft-2020-12" })).toThrow(
+      /not in this bundle/,
+    );
+    const email = lean.z.string().min(3).max(80).regex(/@/);
+    expect([email.minLength, email.maxLength]).toEqual([3, 80]);
+    expect(lean.z.string().uuid().format).toBe("uuid");
   });
 });
