@@ -1,5 +1,6 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import type { Plugin } from "vite";
 import { configDefaults, defineConfig } from "vitest/config";
 import { createSimulator } from "./simulator/app.ts";
 import { SIMULATOR_ORIGIN, TEST_SECRETS } from "./test/support/constants.ts";
@@ -12,6 +13,16 @@ process.env.WRANGLER_LOG ??= "warn";
 // One simulator for the whole run: every outbound fetch of the Worker (and of test code inside
 // workerd) lands here. Tests isolate themselves by creating their own accounts and tokens.
 const simulator = createSimulator();
+
+/** "zod" is build/zod.mjs for every importer but the simulator (see below). */
+const zodStandIn: Plugin = {
+  name: "zod-stand-in",
+  enforce: "pre",
+  resolveId: (source, importer) =>
+    source === "zod" && !importer?.includes(`${path.sep}simulator${path.sep}`)
+      ? path.join(import.meta.dirname, "build/zod.mjs")
+      : null,
+};
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -35,11 +46,12 @@ export default defineConfig(async () => {
           outboundService: (request: Request) => simulator.fetch(request),
         },
       }),
+      zodStandIn,
     ],
-    // The same zod stand-in as the deployed bundle (wrangler.jsonc "alias"), so tests run what ships.
+    // The same zod stand-ins as the deployed bundle (wrangler.jsonc "alias"), so tests run what
+    // ships. The simulator is no part of the Worker: it keeps the whole of zod.
     resolve: {
       alias: [
-        { find: /^zod$/, replacement: path.join(import.meta.dirname, "build/zod.mjs") },
         {
           find: /^\.\.\/core\/json-schema-processors\.js$/,
           replacement: path.join(import.meta.dirname, "build/zod-json-schema-processors.mjs"),
