@@ -16,20 +16,20 @@ export const SEARCH_ROWIDS_PER_INTEGRATION = 4_294_967_296;
 const TRIGRAM = 3;
 
 /**
- * People: above this many index hits a search walks the person index in order instead. Reading h
- * hits costs h row lookups and a sort; walking costs about page × (list size / matches) rows
- * (docs/scale.md#search).
+ * Above this many index hits a search never sorts them. People: it walks the person index in
+ * order instead (reading h hits costs h row lookups and a sort; walking costs about page × (list
+ * size / matches) rows). Account lists: the hits are matched against the list index (`keys`).
  */
 export const SEARCH_MAX_HITS = 1_000;
 
 /**
- * Account lists: at most this many hits are looked up and sorted (the `sort` plan). Above it the
- * hits are matched against the list index in order (`keys`): a walk of index entries, each tested
- * against the hits without reading its row, costs about a tenth of a µs per entry against ~40 µs
- * per row looked up, so the two meet near a page of hits (docs/scale.md#search).
+ * Account lists: a hit looked up and sorted costs about as much as SORT_COST list-index entries
+ * walked by the keys plan (from the bench: 187 hits sorted at 10,000 members served 0.85× the
+ * plain page, ~5,400 entries walked 0.64–0.80×; docs/scale.md#search). So h hits are sorted when
+ * SORT_COST × h ≤ (limit + 1) × members ÷ h, the entries the keys plan would walk: up to ~320
+ * hits at 10,000 members, ~710 at 50,000, for a page of 100.
  */
-export const SORT_MAX_HITS = 100;
-
+export const SORT_COST = 10;
 /**
  * A page whose first DENSE_PROBE × (limit + 1) list entries (after the cursor) match the term by
  * email at least limit + 1 times is walked in order without the index (`walk`): a term in half the
@@ -73,14 +73,16 @@ export const FEW_HITS = `(SELECT count(*) FROM hits) <= ${SEARCH_MAX_HITS}`;
 /**
  * The `plan` CTE of an account-list search: one row, one column `arm`, evaluated once per
  * statement and only as far as needed — a dense term never reads the index, any other reads at
- * most SORT_MAX_HITS + 1 hits to be told apart. `probe` is a SELECT of one column `e`: the emails
+ * most SEARCH_MAX_HITS + 1 hits to be told apart. `probe` is a SELECT of one column `e`: the emails
  * of the next list entries in order, as many as the dense test reads; `needle` and `page` are the
- * placeholders of the lower-cased term and limit + 1; `hits` the hits capped at SORT_MAX_HITS + 1.
+ * placeholders of the lower-cased term and limit + 1; `hits` the hits capped at SEARCH_MAX_HITS + 1;
+ * `members` an expression for the current members of the list searched.
  */
-export function planCte(probe: string, needle: string, page: string, hits: string): string {
+export function planCte(probe: string, needle: string, page: string, hits: string, members: string): string {
   return `plan AS MATERIALIZED (SELECT CASE
       WHEN (SELECT count(*) FROM (${probe}) WHERE instr(lower(e), ${needle}) > 0) >= ${page} THEN 'walk'
-      WHEN (SELECT count(*) FROM (${hits})) <= ${SORT_MAX_HITS} THEN 'sort'
+      WHEN (SELECT h <= ${SEARCH_MAX_HITS} AND ${SORT_COST} * h * h <= ${page} * (${members})
+              FROM (SELECT count(*) AS h FROM (${hits}))) THEN 'sort'
       ELSE 'keys' END AS arm)`;
 }
 

@@ -17,8 +17,8 @@ import {
   DENSE_PROBE,
   hitsQuery,
   planCte,
+  SEARCH_MAX_HITS,
   type SearchPlan,
-  SORT_MAX_HITS,
   searchPhrase,
 } from "./search";
 import {
@@ -223,7 +223,7 @@ function probe(filters: AccountFilters, after: AccountPosition | null, bind: Bin
 /**
  * The page's SQL and its values. A `q` of a trigram or more is one statement of three arms, of
  * which exactly one returns rows, as the `plan` CTE decides (docs/storage.md#how-a-search-is-served):
- * `walk` for a term in most of the list, `sort` for at most SORT_MAX_HITS index hits, `keys`
+ * `walk` for a term in most of the list, `sort` for few index hits (search.ts SORT_COST), `keys`
  * between. Every arm tests the same conditions on every row it serves, so they agree row for row.
  */
 export function accountsPageQuery(filters: AccountFilters, after: AccountPosition | null, limit: number) {
@@ -240,9 +240,20 @@ export function accountsPageQuery(filters: AccountFilters, after: AccountPositio
   // Written out where used, not a shared CTE: SQLite would materialize a CTE read in several
   // places before any arm's plan test, reading every hit of a common term.
   const hits: Hits = (cap) => hitsQuery(match, scope, cap);
-  const sql = `WITH ${planCte(probe(filters, after, bind, limit), bind(needle), page, hits(SORT_MAX_HITS + 1))}
+  const members =
+    scope === null
+      ? "SELECT sum(account_count) FROM integrations"
+      : `SELECT account_count FROM integrations WHERE id = ${scope}`;
+  const plan = planCte(
+    probe(filters, after, bind, limit),
+    bind(needle),
+    page,
+    hits(SEARCH_MAX_HITS + 1),
+    members,
+  );
+  const sql = `WITH ${plan}
 SELECT * FROM (SELECT ${LIST_COLUMNS}
-    FROM (${hits(SORT_MAX_HITS + 1)}) AS hits CROSS JOIN user_accounts ua ON ua.search_rowid = hits.r
+    FROM (${hits(SEARCH_MAX_HITS + 1)}) AS hits CROSS JOIN user_accounts ua ON ua.search_rowid = hits.r
     JOIN integrations i ON i.id = ua.integration_id
    ${conditions(where)} ORDER BY ${by} LIMIT ${armLimit("sort", page)})
 UNION ALL

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DENSE_PROBE, SEARCH_MAX_HITS, SORT_MAX_HITS } from "../../src/store/search";
+import { DENSE_PROBE, SEARCH_MAX_HITS, SORT_COST } from "../../src/store/search";
 import {
   type AccountFilters,
   type AccountPosition,
@@ -259,8 +259,8 @@ describe("the index follows the rows", () => {
 });
 
 /**
- * A list where each plan has its term: `quenby` (few hits: sorted), `middleton` and `ölund` (more
- * than SORT_MAX_HITS hits, in names only, so the next list entries' emails do not match: matched
+ * A list where each plan has its term: `quenby` (few hits: sorted), `middleton` and `ölund` (too
+ * many hits to sort, in names only, so the next list entries' emails do not match: matched
  * against the list index in order), `example` (every email: walked) and `common` (every name but
  * no email: the index hits are every member, still served in order).
  */
@@ -300,8 +300,12 @@ describe("the plan of a search page", () => {
   });
 
   it("sorts few hits, matches more against the list in order, walks a term most entries match", async () => {
-    expect(await indexHits("quenby")).toBeLessThanOrEqual(SORT_MAX_HITS);
-    expect(await indexHits("middleton")).toBeGreaterThan(SORT_MAX_HITS);
+    // Sorted while SORT_COST × hits² ≤ (limit + 1) × members (~640 current members here).
+    const members = 640;
+    expect(SORT_COST * (await indexHits("quenby")) ** 2).toBeLessThan(101 * members);
+    expect(SORT_COST * (await indexHits("middleton")) ** 2).toBeGreaterThan(101 * members);
+    expect(await searchPlan(env.DB, filters("quenby"), null, 7)).toBe("sort");
+    expect(await searchPlan(env.DB, filters("middleton"), null, 7)).toBe("keys");
     expect(await searchPlan(env.DB, filters("QUENBY"), null, 100)).toBe("sort");
     expect(await searchPlan(env.DB, filters("middleton"), null, 100)).toBe("keys");
     expect(await searchPlan(env.DB, filters("ölund"), null, 100)).toBe("keys");
@@ -352,11 +356,11 @@ describe("the plan of a search page", () => {
       expect(results.length).toBe(limit + 1);
       return meta.rows_read;
     };
-    // Page 1 of 10: every hit once into the set, the plan's capped count and probe, then about
+    // Page 1 of 10: every hit once into the set, the plan's count and probe, then about
     // 11 × 700 / 200 list entries and 11 rows. Had the walk not stopped at the page (a sort after
     // the join), it would read every list entry and every current hit's row on top: ~1,200.
     const hits = await indexHits("middleton");
-    const plan = SORT_MAX_HITS + 1 + DENSE_PROBE * 11;
+    const plan = hits + DENSE_PROBE * 11; // the probe, and the hits counted once more
     expect(await read("middleton", 10)).toBeLessThan(hits + plan + 100);
     // A later page starts its walk at the cursor, not at the top of the list.
     const later = (await scan("middleton", id, false))[150]!;
