@@ -16,6 +16,8 @@ declare module "connector-worker" {
   }
   export interface BenchD1 {
     prepare(sql: string): BenchStatement;
+    /** A D1 session (src/http/session.ts runs every /v1 request in one); its prepare is the same. */
+    withSession(constraint: string): Pick<BenchD1, "prepare">;
   }
   const worker: {
     fetch(request: Request, env: any, ctx: any): Response | Promise<Response>;

@@ -51,7 +51,11 @@ async function bareAccounts(env: BenchEnv, params: URLSearchParams): Promise<Res
     FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id
    WHERE ${where.join(" AND ")}
    ORDER BY ua.email, ua.id LIMIT ?`;
-  const { results } = await env.DB.prepare(sql)
+  // Diagnostic variant: the same query in a D1 session, as every /v1 request runs (src/http/session.ts).
+  const db: Pick<BenchD1, "prepare"> =
+    params.get("session") === "1" ? env.DB.withSession("first-unconstrained") : env.DB;
+  const { results } = await db
+    .prepare(sql)
     .bind(...values, limit + 1)
     .all<Record<string, any>>();
   const page = results.slice(0, limit);

@@ -85,10 +85,15 @@ export async function readFigures(ctx: Context): Promise<{ figures: Figure[]; da
       progress(`${name}: diagnosing the gap: bare SQL plus the API's row mapping vs bare SQL`);
       const d = await compare({ url: `${bareUrl}&map=1` }, { url: bareUrl }, load);
       data[`${id}.diagnosis`] = d;
+      // And how much is the D1 session every /v1 request runs in (src/http/session.ts)?
+      progress(`${name}: diagnosing the gap: bare SQL in a D1 session vs bare SQL`);
+      const s = await compare({ url: `${bareUrl}&session=1` }, { url: bareUrl }, load);
+      data[`${id}.session`] = s;
       const gap = 1 - c.throughputRatio;
       const mapping = 1 - d.throughputRatio;
+      const sessionShare = Math.max(0, Math.min(100, ((1 - s.throughputRatio) / gap) * 100));
       note =
-        `The route answers at ${c.throughputRatio.toFixed(2)}× its bare SQL. The bare SQL plus only the API's row mapping (roles and policies parsed from their JSON columns, camelCase objects, re-serialised) answers at ${d.throughputRatio.toFixed(2)}× in the same run, so mapping accounts for about ${Math.max(0, Math.min(100, (mapping / gap) * 100)).toFixed(0)}% of the gap; the rest is bearer auth (two SHA-256 digests), zod query validation, Hono routing and sealing the next cursor (AES-GCM). ` +
+        `The route answers at ${c.throughputRatio.toFixed(2)}× its bare SQL. The bare SQL plus only the API's row mapping (roles and policies parsed from their JSON columns, camelCase objects, re-serialised) answers at ${d.throughputRatio.toFixed(2)}× in the same run, so mapping accounts for about ${Math.max(0, Math.min(100, (mapping / gap) * 100)).toFixed(0)}% of the gap; the bare SQL run in a D1 session (withSession, as every /v1 request is) answers at ${s.throughputRatio.toFixed(2)}×, about ${sessionShare.toFixed(0)}% of the gap; the rest is bearer auth (two SHA-256 digests), zod query validation, Hono routing and sealing the next cursor (AES-GCM). ` +
         "Likely fix, if the mapping dominates: keep each row's roles and policies as JSON text end to end and splice them into the response body instead of JSON.parse followed by JSON.stringify (the API shape stays the same).";
     }
     return {

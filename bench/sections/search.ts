@@ -2,8 +2,9 @@
  * Search against the plain page (part of the read section): `q=` with a rare, a middling and a
  * common term against `limit=100` without `q`, at 10,000 members (the writes section's
  * integration) and at 50,000 (connected here with a generous token budget, so its sync is not
- * paced). The search index (docs/storage.md#added-by-0008_search_indexsql-the-search-index)
- * serves few hits from the index and many by walking the list; both must cost about a plain page.
+ * paced). Each term meets one of the three plans (docs/storage.md#added-by-0008_search_indexsql-the-search-index):
+ * the rare one is sorted from its hits, the middling one matched against the list index in order,
+ * the common one walked; each must cost about a plain page.
  */
 import type { Context } from "../lib/context";
 import { compare } from "../lib/load";
@@ -17,7 +18,7 @@ const auth = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 /** Members of the simulator's generated population (50 first × 50 last names, emails `first.last.n@…`). */
 const TERMS = [
   { kind: "rare", q: "zoë zielińska" }, // one first and last name pair: ~1 member in 2,500
-  { kind: "middling", q: "son" }, // one surname in 50 (Eriksson): near the index plan's 1,000-hit limit at 50,000
+  { kind: "middling", q: "son" }, // one surname in 50 (Eriksson): ~1,000 hits at 50,000, served by the keys plan
   { kind: "common", q: "example" }, // every generated email
 ] as const;
 

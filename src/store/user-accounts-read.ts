@@ -12,7 +12,15 @@ import {
   type MemberPolicy,
   type MemberRole,
 } from "../domain/member";
-import { FEW_HITS, hitsQuery, searchPhrase } from "./search";
+import {
+  armLimit,
+  DENSE_PROBE,
+  hitsQuery,
+  planCte,
+  SEARCH_MAX_HITS,
+  type SearchPlan,
+  searchPhrase,
+} from "./search";
 import {
   emailFromColumn,
   flagFromColumn,
@@ -99,41 +107,62 @@ function fromRow(r: Row): UserAccount {
   };
 }
 
-/** The WHERE conditions and their values for `filters`, plus the keyset condition after `after`. */
-function whereClause(filters: AccountFilters, after: AccountPosition | null) {
-  const where: string[] = [];
+/** The index hits of the search, capped at `cap` rows when given (search.ts hitsQuery). */
+type Hits = (cap: number | null) => string;
+
+/** Binds a value and returns its numbered placeholder (`?3`), so one value can appear in several arms. */
+type Bind = (value: string | number) => string;
+
+function binder() {
   const values: (string | number)[] = [];
-  const add = (condition: string, ...bound: (string | number)[]) => {
-    where.push(condition);
-    values.push(...bound);
+  const bind: Bind = (value) => {
+    values.push(value);
+    return `?${values.length}`;
   };
-  if (filters.integrationId !== null) add("ua.integration_id = ?", filters.integrationId);
-  if (!filters.includeRemoved) add("ua.removed_at IS NULL");
-  if (filters.status !== null) add("ua.status = ?", filters.status);
+  return { values, bind };
+}
+
+/** The WHERE conditions for `filters`, plus the keyset condition after `after`, over alias `t`. */
+function whereClause(filters: AccountFilters, after: AccountPosition | null, bind: Bind, t = "ua") {
+  const where: string[] = [];
+  if (filters.integrationId !== null) where.push(`${t}.integration_id = ${bind(filters.integrationId)}`);
+  if (!filters.includeRemoved) where.push(`${t}.removed_at IS NULL`);
+  if (filters.status !== null) where.push(`${t}.status = ${bind(filters.status)}`);
   if (filters.pendingOlderThanDays !== null) {
     const before = new Date(Date.now() - filters.pendingOlderThanDays * 86_400_000).toISOString();
-    add("ua.status = 'pending' AND COALESCE(ua.invited_at, ua.first_seen_at) < ?", before);
+    where.push(`${t}.status = 'pending' AND COALESCE(${t}.invited_at, ${t}.first_seen_at) < ${bind(before)}`);
   }
   // Cloudflare documents the 2FA flag as "default false": a member it says nothing about is not enrolled.
   if (filters.twoFactor !== null) {
-    add(filters.twoFactor ? "ua.two_factor_enabled = 1" : "ua.two_factor_enabled IS NOT 1");
+    where.push(filters.twoFactor ? `${t}.two_factor_enabled = 1` : `${t}.two_factor_enabled IS NOT 1`);
   }
-  if (filters.role !== null) add("instr(ua.access_names, ?) > 0", `\n${filters.role.toLowerCase()}\n`);
+  if (filters.role !== null)
+    where.push(`instr(${t}.access_names, ${bind(`\n${filters.role.toLowerCase()}\n`)}) > 0`);
   if (filters.q !== null) {
     // instr, not LIKE: % and _ in the search are ordinary characters.
-    const needle = filters.q.toLowerCase();
-    add(
-      "(instr(lower(ua.email), ?) > 0 OR instr(lower(ifnull(ua.first_name, '') || ' ' || ifnull(ua.last_name, '')), ?) > 0)",
-      needle,
-      needle,
+    const needle = bind(filters.q.toLowerCase());
+    where.push(
+      `(instr(lower(${t}.email), ${needle}) > 0 OR instr(lower(ifnull(${t}.first_name, '') || ' ' || ifnull(${t}.last_name, '')), ${needle}) > 0)`,
     );
   }
-  if (after && filters.integrationId !== null) add("(ua.email, ua.id) > (?, ?)", after[0], after[1]);
-  if (after && filters.integrationId === null) {
-    add("(ua.email, ua.id, ua.integration_id) > (?, ?, ?)", after[0], after[1], after[2]);
-  }
-  return { sql: where.length > 0 ? `WHERE ${where.join(" AND ")}` : "", values };
+  const position = keyset(filters, after, bind, t);
+  if (position) where.push(position);
+  return where;
 }
+
+/** The keyset condition after `after` over alias `t` (the list order's columns), or null on page 1. */
+function keyset(
+  filters: AccountFilters,
+  after: AccountPosition | null,
+  bind: Bind,
+  t: string,
+): string | null {
+  if (!after) return null;
+  if (filters.integrationId !== null) return `(${t}.email, ${t}.id) > (${bind(after[0])}, ${bind(after[1])})`;
+  return `(${t}.email, ${t}.id, ${t}.integration_id) > (${bind(after[0])}, ${bind(after[1])}, ${bind(after[2])})`;
+}
+
+const conditions = (where: string[]) => (where.length > 0 ? `WHERE ${where.join(" AND ")}` : "");
 
 /** A served row: the account's columns and its integration's last successful sync. */
 const LIST_COLUMNS = `ua.integration_id, ua.id, ua.user_id, ua.email, ua.first_name, ua.last_name, ua.status,
@@ -142,40 +171,116 @@ const LIST_COLUMNS = `ua.integration_id, ua.id, ua.user_id, ua.email, ua.first_n
        i.last_successful_sync_at AS integration_last_success`;
 const SELECT_SERVED = `SELECT ${LIST_COLUMNS} FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id`;
 
-/**
- * The page's SQL and its values. A `q` of a trigram or more is one statement of two arms, of which
- * exactly one returns rows: with few index hits (FEW_HITS) the hits are looked up and sorted;
- * with many, the list index is walked in order as without an index — a common term fills a page
- * within a few rows. Both arms test the same conditions, so they agree row for row.
- */
-function pageQuery(filters: AccountFilters, after: AccountPosition | null, limit: number) {
-  const where = whereClause(filters, after);
-  const order = filters.integrationId !== null ? "email, id" : "email, id, integration_id";
-  const phrase = filters.q === null ? null : searchPhrase(filters.q.toLowerCase());
-  const walk = (extra: string) => `SELECT ${LIST_COLUMNS}
-    FROM user_accounts ua JOIN integrations i ON i.id = ua.integration_id
-   ${where.sql}${extra} ORDER BY ${order.replaceAll(/(\w+)/g, "ua.$1")} LIMIT ?`;
-  if (phrase === null) return { sql: walk(""), values: [...where.values, limit + 1] };
+/** The list order over alias `t`, and the list index that holds it with each entry's search rowid. */
+function listOrder(filters: AccountFilters, t: string) {
   const scoped = filters.integrationId !== null;
-  const guard = (few: boolean) => `${where.sql ? " AND" : " WHERE"} ${few ? "" : "NOT "}${FEW_HITS}`;
-  const sql = `WITH hits AS (${hitsQuery("?", scoped ? "?" : null)})
-SELECT * FROM (SELECT ${LIST_COLUMNS}
-    FROM hits CROSS JOIN user_accounts ua ON ua.search_rowid = hits.r JOIN integrations i ON i.id = ua.integration_id
-   ${where.sql}${guard(true)} ORDER BY ${order.replaceAll(/(\w+)/g, "ua.$1")} LIMIT ?)
-UNION ALL
-SELECT * FROM (${walk(guard(false))})
-ORDER BY ${order}`;
+  const columns = scoped ? ["email", "id"] : ["email", "id", "integration_id"];
   return {
-    sql,
-    values: [
-      phrase,
-      ...(scoped ? [filters.integrationId!, filters.integrationId!] : []),
-      ...where.values,
-      limit + 1,
-      ...where.values,
-      limit + 1,
-    ],
+    by: columns.map((c) => (t ? `${t}.${c}` : c)).join(", "),
+    index: scoped ? "user_accounts_list" : "user_accounts_all",
   };
+}
+
+/**
+ * The `keys` arm: the list index walked in order from the cursor, each entry tested against the
+ * hits by its search rowid (an index column: no row is read), then the matching rows read and
+ * tested like any other until the page is full. The walk is a subquery in list order and the
+ * outer loop has no ORDER BY of its own, so SQLite stops after the page's last row instead of
+ * reading every hit (docs/storage.md has the plan).
+ */
+function keysArm(
+  filters: AccountFilters,
+  after: AccountPosition | null,
+  bind: Bind,
+  where: string[],
+  page: string,
+  hits: Hits,
+) {
+  const { by, index } = listOrder(filters, "l");
+  const walk = [`l.search_rowid IN (${hits(null)})`];
+  if (filters.integrationId !== null) walk.unshift(`l.integration_id = ${bind(filters.integrationId)}`);
+  const position = keyset(filters, after, bind, "l");
+  if (position) walk.push(position);
+  return `SELECT ${LIST_COLUMNS}
+    FROM (SELECT l.integration_id AS k, l.id AS d FROM user_accounts l INDEXED BY ${index}
+           WHERE ${walk.join(" AND ")} ORDER BY ${by} LIMIT ${armLimit("keys", "-1")}) AS keys
+    CROSS JOIN user_accounts ua ON ua.integration_id = keys.k AND ua.id = keys.d
+    JOIN integrations i ON i.id = ua.integration_id
+   ${conditions(where)} LIMIT ${page}`;
+}
+
+/** The list entries' emails the dense test reads: the next DENSE_PROBE × (limit + 1) after the cursor. */
+function probe(filters: AccountFilters, after: AccountPosition | null, bind: Bind, limit: number) {
+  const { by, index } = listOrder(filters, "l");
+  const where: string[] = [];
+  if (filters.integrationId !== null) where.push(`l.integration_id = ${bind(filters.integrationId)}`);
+  const position = keyset(filters, after, bind, "l");
+  if (position) where.push(position);
+  return `SELECT l.email AS e FROM user_accounts l INDEXED BY ${index} ${conditions(where)}
+   ORDER BY ${by} LIMIT ${bind(DENSE_PROBE * (limit + 1))}`;
+}
+
+/**
+ * The page's SQL and its values. A `q` of a trigram or more is one statement of three arms, of
+ * which exactly one returns rows, as the `plan` CTE decides (docs/storage.md#how-a-search-is-served):
+ * `walk` for a term in most of the list, `sort` for few index hits (search.ts SORT_COST), `keys`
+ * between. Every arm tests the same conditions on every row it serves, so they agree row for row.
+ */
+export function accountsPageQuery(filters: AccountFilters, after: AccountPosition | null, limit: number) {
+  const { values, bind } = binder();
+  const where = whereClause(filters, after, bind);
+  const { by } = listOrder(filters, "ua");
+  const page = bind(limit + 1);
+  const walk = (rows: string) => `${SELECT_SERVED} ${conditions(where)} ORDER BY ${by} LIMIT ${rows}`;
+  const needle = filters.q?.toLowerCase() ?? null;
+  const phrase = needle === null ? null : searchPhrase(needle);
+  if (needle === null || phrase === null) return { sql: walk(page), values };
+  const scope = filters.integrationId === null ? null : bind(filters.integrationId);
+  const match = bind(phrase);
+  // Written out where used, not a shared CTE: SQLite would materialize a CTE read in several
+  // places before any arm's plan test, reading every hit of a common term.
+  const hits: Hits = (cap) => hitsQuery(match, scope, cap);
+  const members =
+    scope === null
+      ? "SELECT sum(account_count) FROM integrations"
+      : `SELECT account_count FROM integrations WHERE id = ${scope}`;
+  const plan = planCte(
+    probe(filters, after, bind, limit),
+    bind(needle),
+    page,
+    hits(SEARCH_MAX_HITS + 1),
+    members,
+  );
+  const sql = `WITH ${plan}
+SELECT * FROM (SELECT ${LIST_COLUMNS}
+    FROM (${hits(SEARCH_MAX_HITS + 1)}) AS hits CROSS JOIN user_accounts ua ON ua.search_rowid = hits.r
+    JOIN integrations i ON i.id = ua.integration_id
+   ${conditions(where)} ORDER BY ${by} LIMIT ${armLimit("sort", page)})
+UNION ALL
+SELECT * FROM (${keysArm(filters, after, bind, where, page, hits)})
+UNION ALL
+SELECT * FROM (${walk(armLimit("walk", page))})
+ORDER BY ${listOrder(filters, "").by}`;
+  return { sql, values };
+}
+
+/** Which plan serves a page of this search (for tests and the docs); null when `q` cannot use the index. */
+export async function searchPlan(
+  db: D1Database,
+  filters: AccountFilters,
+  after: AccountPosition | null,
+  limit: number,
+): Promise<SearchPlan | null> {
+  const query = accountsPageQuery(filters, after, limit);
+  if (!query.sql.startsWith("WITH plan")) return null;
+  const head = query.sql.slice(0, query.sql.indexOf("\nSELECT * FROM ("));
+  // The arms' values come after the plan's: bind only those the plan's text uses.
+  const used = Math.max(...[...head.matchAll(/\?(\d+)/g)].map((m) => Number(m[1])));
+  const row = await db
+    .prepare(`${head} SELECT arm FROM plan`)
+    .bind(...query.values.slice(0, used))
+    .first<{ arm: SearchPlan }>();
+  return row!.arm;
 }
 
 export async function listUserAccounts(
@@ -184,7 +289,7 @@ export async function listUserAccounts(
   after: AccountPosition | null,
   limit: number,
 ): Promise<{ accounts: UserAccount[]; last: AccountPosition | null; more: boolean }> {
-  const query = pageQuery(filters, after, limit);
+  const query = accountsPageQuery(filters, after, limit);
   const { results } = await db
     .prepare(query.sql)
     .bind(...query.values)

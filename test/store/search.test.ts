@@ -5,7 +5,13 @@
  */
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SEARCH_MAX_HITS } from "../../src/store/search";
+import { DENSE_PROBE, SEARCH_MAX_HITS, SORT_COST } from "../../src/store/search";
+import {
+  type AccountFilters,
+  type AccountPosition,
+  accountsPageQuery,
+  searchPlan,
+} from "../../src/store/user-accounts-read";
 import { api, walkPages } from "../support/api";
 import { type RawMember, rawMember, setupAccount, sim } from "../support/simulator";
 import { connectAndSync, syncNow } from "../support/sync";
@@ -249,5 +255,120 @@ describe("the index follows the rows", () => {
     expect((await api("DELETE", `/v1/integrations/${id}`)).status).toBe(204);
     expect(await indexHits(someone)).toBe(0);
     expect(await search(`/v1/accounts`, "andersson")).toEqual(await scan("andersson", null));
+  });
+});
+
+/**
+ * A list where each plan has its term: `quenby` (few hits: sorted), `middleton` and `ölund` (too
+ * many hits to sort, in names only, so the next list entries' emails do not match: matched
+ * against the list index in order), `example` (every email: walked) and `common` (every name but
+ * no email: the index hits are every member, still served in order).
+ */
+function planPopulation(count: number): RawMember[] {
+  const LASTS = ["Middleton", "Ölund", "ÖLUND", "ölund", "Smith", "Jones", "Middleton"];
+  return Array.from({ length: count }, (_, k) => {
+    const n = 60_000 + k;
+    const last = k % 50 === 7 ? "Quenby" : LASTS[k % LASTS.length]!;
+    // Emails in the opposite order of ids: no plan can pass for the list order by following the ids.
+    const email = `user.${String(count - 1 - k).padStart(4, "0")}@example.com`;
+    const member = rawMember(n, { email });
+    return { ...member, user: { ...member.user, email, first_name: "Common", last_name: last } };
+  });
+}
+
+describe("the plan of a search page", () => {
+  let id: string;
+  const filters = (q: string, more: Partial<AccountFilters> = {}): AccountFilters => ({
+    integrationId: id,
+    status: null,
+    twoFactor: null,
+    pendingOlderThanDays: null,
+    role: null,
+    q,
+    includeRemoved: false,
+    ...more,
+  });
+
+  beforeAll(async () => {
+    const account = await setupAccount({ members: planPopulation(700) });
+    id = (await connectAndSync(account)).integration.id;
+    // Removed members among the hits: the index still has them, the default list does not.
+    for (const member of (await sim.members(account.accountId)).filter((_, k) => k % 11 === 0)) {
+      await sim.deleteMember(account.accountId, member.id);
+    }
+    await syncNow(id);
+  });
+
+  it("sorts few hits, matches more against the list in order, walks a term most entries match", async () => {
+    // Sorted while SORT_COST × hits² ≤ (limit + 1) × members (~640 current members here).
+    const members = 640;
+    expect(SORT_COST * (await indexHits("quenby")) ** 2).toBeLessThan(101 * members);
+    expect(SORT_COST * (await indexHits("middleton")) ** 2).toBeGreaterThan(101 * members);
+    expect(await searchPlan(env.DB, filters("quenby"), null, 7)).toBe("sort");
+    expect(await searchPlan(env.DB, filters("middleton"), null, 7)).toBe("keys");
+    expect(await searchPlan(env.DB, filters("QUENBY"), null, 100)).toBe("sort");
+    expect(await searchPlan(env.DB, filters("middleton"), null, 100)).toBe("keys");
+    expect(await searchPlan(env.DB, filters("ölund"), null, 100)).toBe("keys");
+    expect(await searchPlan(env.DB, filters("common"), null, 100)).toBe("keys");
+    expect(await searchPlan(env.DB, filters("example"), null, 100)).toBe("walk");
+    expect(await searchPlan(env.DB, filters("example", { integrationId: null }), null, 100)).toBe("walk");
+    expect(await searchPlan(env.DB, filters("middleton", { integrationId: null }), null, 100)).toBe("keys");
+    // The probe reads DENSE_PROBE × (limit + 1) entries from the cursor: `user.00` is in the first
+    // hundred emails only, so page 1 walks and a page after them does not.
+    expect(await searchPlan(env.DB, filters("user.00"), null, 10)).toBe("walk");
+    expect(await searchPlan(env.DB, filters("user.00"), ["user.0500@example.com", "", id], 10)).not.toBe(
+      "walk",
+    );
+    expect(DENSE_PROBE).toBeGreaterThanOrEqual(1);
+    expect(await searchPlan(env.DB, filters("ab"), null, 100)).toBeNull();
+  });
+
+  it("returns the scan's rows in order from every plan, page by page, with filters and across integrations", {
+    timeout: 180_000,
+  }, async () => {
+    const path = `/v1/integrations/${id}/accounts`;
+    for (const q of ["quenby", "MIDDLETON", "ölund", "Ölund", "common", "example", "user.00", "ddleto"]) {
+      for (const limit of q === "quenby" ? [1, 7] : [7, 100]) {
+        expect(await search(path, q, limit), `${q} limit ${limit}`).toEqual(await scan(q, id));
+      }
+      const current = await search(path, q, 9, "includeRemoved=false");
+      expect(current, q).toEqual(await scan(q, id, false));
+      const without2fa = await search(path, q, 13, "twoFactor=false");
+      const { results } = await env.DB.prepare(
+        "SELECT id FROM user_accounts WHERE integration_id = ? AND two_factor_enabled IS NOT 1 AND removed_at IS NULL",
+      )
+        .bind(id)
+        .all<{ id: string }>();
+      const ids = new Set(results.map((r) => r.id));
+      expect(without2fa, q).toEqual((await scan(q, id, false)).filter((row) => ids.has(row)));
+    }
+    for (const q of ["middleton", "ölund", "quenby"]) {
+      expect(await search("/v1/accounts", q, 11), q).toEqual(await scan(q, null));
+    }
+  });
+
+  it("reads a page's worth of rows when matching hits against the list, not every hit", async () => {
+    const read = async (q: string, limit: number, after: AccountPosition | null = null) => {
+      const query = accountsPageQuery(filters(q), after, limit);
+      const { meta, results } = await env.DB.prepare(query.sql)
+        .bind(...query.values)
+        .all();
+      expect(results.length).toBe(limit + 1);
+      return meta.rows_read;
+    };
+    // Page 1 of 10: every hit once into the set, the plan's count and probe, then about
+    // 11 × 700 / 200 list entries and 11 rows. Had the walk not stopped at the page (a sort after
+    // the join), it would read every list entry and every current hit's row on top: ~1,200.
+    const hits = await indexHits("middleton");
+    const plan = hits + DENSE_PROBE * 11; // the probe, and the hits counted once more
+    expect(await read("middleton", 10)).toBeLessThan(hits + plan + 100);
+    // A later page starts its walk at the cursor, not at the top of the list.
+    const later = (await scan("middleton", id, false))[150]!;
+    const row = await env.DB.prepare("SELECT email FROM user_accounts WHERE integration_id = ? AND id = ?")
+      .bind(id, later)
+      .first<{ email: string }>();
+    expect(await read("middleton", 10, [row!.email, later, id])).toBeLessThan(hits + plan + 100);
+    // A walked term reads the probe and the page, no hit.
+    expect(await read("example", 10)).toBeLessThan(DENSE_PROBE * 11 + 2 * 11 + 10);
   });
 });
