@@ -1,0 +1,185 @@
+/**
+ * Staged syncs (docs/sync.md#staged-sync) on small accounts: tests stage above 2 pages and list
+ * at most 2 pages per delivery, so a 6-page account takes several deliveries. Each delivery is
+ * run by hand; the continuation messages are captured, so crashes and lost messages are ours.
+ */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config";
+import { abandonRun } from "../../src/store/sync-runs";
+import type { SyncMessage } from "../../src/sync/enqueue";
+import { runScheduledTick } from "../../src/sync/schedule";
+import { api, callWorker } from "../support/api";
+import { rawMember, setupAccount, sim } from "../support/simulator";
+import { capturingQueue, runOf, runQueueMessage, storedAccounts, storedEvents } from "../support/sync";
+
+const STAGED = { STAGED_SYNC_MIN_PAGES: "2", STAGED_SYNC_PAGES_PER_INVOCATION: "2" };
+const MEMBERS = 260; // 6 pages of 50
+
+/** Runs one delivery of `message` with the continuation it sends captured. */
+async function deliverStaged(message: SyncMessage, overrides: Record<string, string> = STAGED, attempts = 1) {
+  const { queue, messages } = capturingQueue();
+  const result = await runQueueMessage({ ...overrides, SYNC_QUEUE: queue }, message, { attempts });
+  return {
+    continuation: messages[0] ?? null,
+    retried: result.retryMessages.length > 0,
+    delays: result.delays,
+  };
+}
+
+/** Delivers a run's messages until it ends; returns how many deliveries it took. */
+async function deliverUntilDone(first: SyncMessage, overrides: Record<string, string> = STAGED) {
+  let message: SyncMessage | null = first;
+  let deliveries = 0;
+  while (message) {
+    deliveries++;
+    const { continuation } = await deliverStaged(message, overrides);
+    message = continuation;
+    expect(deliveries).toBeLessThan(20);
+  }
+  return deliveries;
+}
+
+/** Connects with the first sync's message captured. */
+async function connectCaptured(account: { name: string; token: string }) {
+  const { queue, messages } = capturingQueue();
+  const created = await callWorker({ SYNC_QUEUE: queue }, "POST", "/v1/integrations", {
+    body: { label: "Big", organizationName: account.name, apiToken: account.token },
+  });
+  expect(created.status, created.text).toBe(201);
+  return { integration: created.body, message: messages[0]! };
+}
+
+/** A manual sync with its message captured. */
+async function startCaptured(integrationId: string) {
+  const { queue, messages } = capturingQueue();
+  const started = await callWorker({ SYNC_QUEUE: queue }, "POST", `/v1/integrations/${integrationId}/sync`);
+  expect(started.status, started.text).toBe(202);
+  return messages[0]!;
+}
+
+/** The sync's member page requests (the connect check asks for a smaller page). */
+const memberRequests = async (accountId: string) =>
+  (await sim.requests({ accountId })).filter(
+    (r) => /\/members$/.test(r.path) && /(^|&)per_page=50(&|$)/.test(r.query),
+  ).length;
+
+const stagingRows = async (runId: string) =>
+  (await env.DB.prepare(
+    `SELECT (SELECT COUNT(*) FROM sync_staging WHERE run_id = ?1) + (SELECT COUNT(*) FROM sync_staged_pages WHERE run_id = ?1)
+          + (SELECT COUNT(*) FROM sync_staged_writes WHERE run_id = ?1) AS n`,
+  )
+    .bind(runId)
+    .first<{ n: number }>())!.n;
+
+describe("staged sync", () => {
+  it("lists across deliveries and a crashed attempt, asking for each page once, and ends with the exact list", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    const first = await deliverStaged(message);
+    expect(first.continuation).toEqual(message);
+    expect((await runOf(message.runId)).progress).toEqual({ pagesListed: 3, pagesExpected: 6 });
+    expect(await storedAccounts(integration.id)).toHaveLength(0);
+
+    // An attempt that dies holding the lease: the next delivery waits for the lease, then continues.
+    await env.DB.prepare(
+      "UPDATE sync_runs SET status = 'running', lease_token = 'dead', lease_until = ? WHERE id = ?",
+    )
+      .bind(Date.now() + 60_000, message.runId)
+      .run();
+    const blocked = await deliverStaged(first.continuation!);
+    expect(blocked.retried).toBe(true);
+    await env.DB.prepare("UPDATE sync_runs SET lease_until = 1 WHERE id = ?").bind(message.runId).run();
+
+    const deliveries = await deliverUntilDone(first.continuation!);
+    expect(deliveries).toBe(2);
+    const run = await runOf(message.runId);
+    expect(run).toMatchObject({
+      status: "succeeded",
+      counts: { seen: MEMBERS, added: MEMBERS, updated: 0, removed: 0, unchanged: 0 },
+      progress: { pagesListed: 6, pagesExpected: 6 },
+    });
+    expect(await memberRequests(account.accountId)).toBe(Math.ceil(MEMBERS / 50));
+    const stored = await storedAccounts(integration.id);
+    const served = (await sim.members(account.accountId)).map((m) => m.id).sort();
+    expect(stored.map((r) => r.id).sort()).toEqual(served);
+    const events = await storedEvents(integration.id);
+    expect(
+      events
+        .filter((e) => e.type === "account.added")
+        .map((e) => e.account_id)
+        .sort(),
+    ).toEqual(served);
+    expect(events.map((e) => e.ordinal)).toEqual(events.map((_, i) => i));
+    expect((await api("GET", `/v1/integrations/${integration.id}`)).body.accountCount).toBe(MEMBERS);
+    expect(await stagingRows(message.runId)).toBe(0);
+  });
+
+  it("discards a dead run's staging at the next run, serving the previous list meanwhile", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    await deliverUntilDone(message);
+    const before = await storedAccounts(integration.id);
+    await sim.deleteMember(account.accountId, before[0]!.id);
+    await sim.addMembers(account.accountId, [rawMember(90_001)]);
+
+    const dead = await startCaptured(integration.id);
+    await deliverStaged(dead);
+    expect(await stagingRows(dead.runId)).toBeGreaterThan(100);
+    expect(await storedAccounts(integration.id)).toEqual(before);
+    await abandonRun(env.DB, dead.runId, Date.now());
+
+    const next = await startCaptured(integration.id);
+    const { continuation } = await deliverStaged(next);
+    expect(await stagingRows(dead.runId)).toBe(0);
+    expect(await storedAccounts(integration.id)).toEqual(before);
+    await deliverUntilDone(continuation!);
+    expect(await runOf(next.runId)).toMatchObject({
+      status: "succeeded",
+      counts: { seen: MEMBERS, added: 1, removed: 1, unchanged: MEMBERS - 1 },
+    });
+    expect(await stagingRows(next.runId)).toBe(0);
+  });
+
+  it("fails a listing whose total moves between deliveries as inconsistent, changing nothing", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    await deliverUntilDone(message);
+    const before = await storedAccounts(integration.id);
+    const eventsBefore = await storedEvents(integration.id);
+    await sim.addMembers(account.accountId, [rawMember(90_002)]);
+
+    const run = await startCaptured(integration.id);
+    const { continuation } = await deliverStaged(run);
+    await sim.fault(
+      { accountId: account.accountId, route: "members", page: 5 },
+      { kind: "total_count", delta: 7 },
+      1,
+    );
+    await deliverUntilDone(continuation!);
+    const ended = await runOf(run.runId);
+    expect(ended).toMatchObject({ status: "failed", error: { code: "cloudflare_invalid_response" } });
+    expect(ended.error.message).toMatch(/changed while it was being read/);
+    expect(await storedAccounts(integration.id)).toEqual(before);
+    expect(await storedEvents(integration.id)).toEqual(eventsBefore);
+  });
+
+  it("resumes a run whose continuation message was lost, from the cron tick", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { message } = await connectCaptured(account);
+    const lost = await deliverStaged(message);
+    expect(lost.continuation).not.toBeNull();
+    const config = await loadConfig(env as never);
+    if (!config.ok) throw new Error(config.error);
+    const { queue, messages } = capturingQueue();
+    const tick = { db: env.DB, queue: queue as unknown as Queue, config: config.value };
+    await runScheduledTick(tick, Date.now());
+    expect(messages.filter((m) => m.runId === message.runId)).toHaveLength(0);
+    await runScheduledTick(tick, Date.now() + 5 * 60_000);
+    const resent = messages.filter((m) => m.runId === message.runId);
+    expect(resent).toHaveLength(1);
+    await deliverUntilDone(resent[0]!);
+    expect(await runOf(message.runId)).toMatchObject({ status: "succeeded", counts: { seen: MEMBERS } });
+    expect(await memberRequests(account.accountId)).toBe(Math.ceil(MEMBERS / 50));
+  });
+});
