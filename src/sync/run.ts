@@ -126,6 +126,11 @@ export interface HeldLease {
 class LeasedRun {
   private apiRequests = 0;
   private pages = 0;
+  /** D1 rows a staged attempt wrote before its result batch: pages staged, chunk writes, discards. */
+  private stagingRowsWritten = 0;
+  private readonly countWritten = (rows: number) => {
+    this.stagingRowsWritten += rows;
+  };
   /** The decrypted token, once read: cut out of any failure message before it is stored. */
   private secrets: string[] = [];
 
@@ -189,7 +194,7 @@ class LeasedRun {
     const row = this.lease.row;
     const resumed = row?.staged_pages_expected != null;
     // A run that died earlier left its rows: gone before this one stages anything.
-    if (!resumed) await discardInactiveStaging(this.deps.db, Number.POSITIVE_INFINITY);
+    if (!resumed) this.countWritten(await discardInactiveStaging(this.deps.db, Number.POSITIVE_INFINITY));
     let listing: StagedListing;
     try {
       listing = await continueStagedListing(
@@ -205,6 +210,7 @@ class LeasedRun {
           size: resumed
             ? { totalPages: row.staged_pages_expected!, perPage: row.staged_per_page ?? 0 }
             : null,
+          onWritten: this.countWritten,
         },
         opening,
       );
@@ -255,7 +261,12 @@ class LeasedRun {
       pacerState: JSON.stringify(pacer.state()),
     });
     if (!continued) return this.superseded();
-    this.log({ status: "continued", apiRequests: this.apiRequests, retryAfterSeconds: delaySeconds });
+    this.log({
+      status: "continued",
+      apiRequests: this.apiRequests,
+      rowsWritten: this.lease.rowsWritten + this.stagingRowsWritten + 1,
+      retryAfterSeconds: delaySeconds,
+    });
     return { kind: "continue", delaySeconds };
   }
 
@@ -269,7 +280,7 @@ class LeasedRun {
     const { db } = this.deps;
     const runId = this.message.runId;
     // A final attempt that died after its diff left staged writes: this one diffs again.
-    await discardStagedWrites(db, runId);
+    this.countWritten(await discardStagedWrites(db, runId));
     const diff = await diffStaged({
       db,
       runId,
@@ -277,6 +288,7 @@ class LeasedRun {
       previousSuccessAt: integration.last_successful_sync_at,
       auditChanges: sources.audit?.changes ?? [],
       invitations: invitationsOf(sources),
+      onWritten: this.countWritten,
     });
     const statements = stagedSyncWriteStatements(
       db,

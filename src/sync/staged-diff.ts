@@ -36,6 +36,8 @@ export interface StagedDiffInput {
   previousSuccessAt: string | null;
   auditChanges: readonly MembershipChange[];
   invitations: ReadonlyMap<string, { time: string; by: string | null }>;
+  /** Told the D1 rows each chunk's staged writes wrote. */
+  onWritten: (rows: number) => void;
 }
 
 /** Diffs the whole staged listing chunk by chunk, staging what the switch will write. */
@@ -86,7 +88,10 @@ async function stageChunk(input: StagedDiffInput, diff: MemberDiff, result: Stag
     if (rows.length > 0) result.tags.set(tag, first + rows.length);
     return stageWriteStatements(input.db, input.runId, tag, first, rows);
   });
-  if (statements.length > 0) await input.db.batch(statements);
+  if (statements.length > 0) {
+    const results = await input.db.batch(statements);
+    input.onWritten(results.reduce((n, r) => n + (r.meta.rows_written ?? 0), 0));
+  }
   result.counts.added += inserted.length;
   result.counts.updated += diff.updated.length;
   result.counts.removed += diff.removed.length;

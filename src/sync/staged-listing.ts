@@ -35,6 +35,8 @@ export interface StagedListingContext {
   started: number;
   /** The run's page count and size, when an earlier delivery staged page 1. */
   size: { totalPages: number; perPage: number } | null;
+  /** Told the D1 rows each staged page wrote, so a run reports its whole write cost. */
+  onWritten: (rows: number) => void;
 }
 
 export type StagedListing =
@@ -92,7 +94,7 @@ async function stagePage(
   totalCount: number | null,
   size: { totalPages: number; perPage: number } | null,
 ): Promise<void> {
-  await ctx.db.batch(
+  const results = await ctx.db.batch(
     stagePageStatements(ctx.db, {
       runId: ctx.runId,
       leaseToken: ctx.leaseToken,
@@ -102,6 +104,7 @@ async function stagePage(
       expected: page === 1 && size ? { pages: size.totalPages, perPage: size.perPage } : undefined,
     }),
   );
+  ctx.onWritten(results.reduce((n, r) => n + (r.meta.rows_written ?? 0), 0));
 }
 
 /**
