@@ -26,6 +26,7 @@ export interface AppEnv extends Env {
   STAGED_SYNC_MIN_PAGES?: string;
   STAGED_SYNC_INVOCATION_MS?: string;
   STAGED_SYNC_PAGES_PER_INVOCATION?: string;
+  STAGED_SYNC_DIFF_CHUNK?: string;
 }
 
 /**
@@ -51,6 +52,8 @@ const DEFAULT_MAX_SUPER_ADMINS = 3;
  * (PACER_BURST, 300 pages = 15,000 members), so a listing held in memory never waits for the refill.
  */
 const DEFAULT_STAGED_SYNC_MIN_PAGES = 300;
+/** Staged members diffed at once: the stored rows' page (STORED_PAGE_ROWS), about 4 MiB of members. */
+const DEFAULT_STAGED_SYNC_DIFF_CHUNK = 2_000;
 /** A staged attempt stops listing after this long: queue consumers get 15 minutes of wall time. */
 const DEFAULT_STAGED_SYNC_INVOCATION_MS = 12 * 60_000;
 
@@ -76,6 +79,8 @@ export interface StagedSyncConfig {
   invocationMs: number;
   /** Pages one attempt lists at most (0: no bound but time and budget); for tests. */
   pagesPerInvocation: number;
+  /** Staged members diffed at once (and stored rows read per query). */
+  diffChunk: number;
 }
 
 export interface AccessConfig {
@@ -146,6 +151,7 @@ const varsSchema = z.object({
     14 * 60_000,
   ),
   STAGED_SYNC_PAGES_PER_INVOCATION: optionalInt("STAGED_SYNC_PAGES_PER_INVOCATION", 0, 0, 1_000_000),
+  STAGED_SYNC_DIFF_CHUNK: optionalInt("STAGED_SYNC_DIFF_CHUNK", DEFAULT_STAGED_SYNC_DIFF_CHUNK, 1, 10_000),
 });
 
 function parseAdminToken(raw: string | undefined): Result<string, string> {
@@ -217,6 +223,7 @@ async function parseConfig(env: AppEnv): Promise<Result<Config, string>> {
       minPages: vars.data.STAGED_SYNC_MIN_PAGES,
       invocationMs: vars.data.STAGED_SYNC_INVOCATION_MS,
       pagesPerInvocation: vars.data.STAGED_SYNC_PAGES_PER_INVOCATION,
+      diffChunk: vars.data.STAGED_SYNC_DIFF_CHUNK,
     },
   });
 }

@@ -281,15 +281,18 @@ class LeasedRun {
     const runId = this.message.runId;
     // A final attempt that died after its diff left staged writes: this one diffs again.
     this.countWritten(await discardStagedWrites(db, runId));
-    const diff = await diffStaged({
-      db,
-      runId,
-      integrationId: integration.id,
-      previousSuccessAt: integration.last_successful_sync_at,
-      auditChanges: sources.audit?.changes ?? [],
-      invitations: invitationsOf(sources),
-      onWritten: this.countWritten,
-    });
+    const diff = await diffStaged(
+      {
+        db,
+        runId,
+        integrationId: integration.id,
+        previousSuccessAt: integration.last_successful_sync_at,
+        auditChanges: sources.audit?.changes ?? [],
+        invitations: invitationsOf(sources),
+        onWritten: this.countWritten,
+      },
+      this.deps.config.stagedSync.diffChunk,
+    );
     const statements = stagedSyncWriteStatements(
       db,
       { ...this.outcome(integration, enforceTwoFactor, sources), seen },

@@ -1,6 +1,6 @@
 /**
  * The diff of a staged sync (docs/sync.md#staged-sync): the staged listing and the stored rows
- * walked together in id order, STAGED_DIFF_CHUNK members at a time, through the same MemberDiffer
+ * walked together in id order, STAGED_SYNC_DIFF_CHUNK members at a time, through the same MemberDiffer
  * as a sync held in memory; each chunk's rows to write and events go to sync_staged_writes, for the
  * switch to apply set-wise. Memory: one chunk of each list, never the account.
  */
@@ -12,9 +12,6 @@ import { forEachStoredInRange, readStagedChunk, stageWriteStatements } from "../
 import { STORED_PAGE_ROWS } from "../store/user-accounts-row";
 import { updateGroups, upsertRows } from "../store/user-accounts-write";
 import { MemberDiffer } from "./diff";
-
-/** Staged members diffed at once (and stored rows read per query). */
-export const STAGED_DIFF_CHUNK = STORED_PAGE_ROWS;
 
 /** Tags of sync_staged_writes: the switch applies each with its own statement. */
 export const STAGED_TAGS = { upsert: "upsert", remove: "remove", event: "event", update: "update:" } as const;
@@ -41,7 +38,7 @@ export interface StagedDiffInput {
 }
 
 /** Diffs the whole staged listing chunk by chunk, staging what the switch will write. */
-export async function diffStaged(input: StagedDiffInput, chunkSize = STAGED_DIFF_CHUNK): Promise<StagedDiff> {
+export async function diffStaged(input: StagedDiffInput, chunkSize: number): Promise<StagedDiff> {
   const result: StagedDiff = {
     counts: { seen: 0, added: 0, updated: 0, removed: 0, unchanged: 0 },
     tags: new Map(),
@@ -60,7 +57,7 @@ export async function diffStaged(input: StagedDiffInput, chunkSize = STAGED_DIFF
       input.integrationId,
       { afterId: after, uptoId: upto },
       (rows) => differ.add(rows),
-      STORED_PAGE_ROWS,
+      Math.max(chunkSize, STORED_PAGE_ROWS),
     );
     await stageChunk(input, differ.finish(), result);
     result.counts.seen += staged.length;

@@ -92,7 +92,8 @@ export type EnvOverrides = Partial<
     | "ACCESS_AUD"
     | "ACCESS_ADMIN_EMAILS"
     | "STAGED_SYNC_MIN_PAGES"
-    | "STAGED_SYNC_PAGES_PER_INVOCATION",
+    | "STAGED_SYNC_PAGES_PER_INVOCATION"
+    | "STAGED_SYNC_DIFF_CHUNK",
     unknown
   >
 >;

@@ -4,7 +4,7 @@
  * run by hand; the continuation messages are captured, so crashes and lost messages are ours.
  */
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { abandonRun } from "../../src/store/sync-runs";
 import type { SyncMessage } from "../../src/sync/enqueue";
@@ -13,7 +13,13 @@ import { api, callWorker } from "../support/api";
 import { rawMember, setupAccount, sim } from "../support/simulator";
 import { capturingQueue, runOf, runQueueMessage, storedAccounts, storedEvents } from "../support/sync";
 
-const STAGED = { STAGED_SYNC_MIN_PAGES: "2", STAGED_SYNC_PAGES_PER_INVOCATION: "2" };
+// Chunks of 7 members: every staged diff here crosses dozens of chunk boundaries.
+const STAGED = {
+  STAGED_SYNC_MIN_PAGES: "2",
+  STAGED_SYNC_PAGES_PER_INVOCATION: "2",
+  STAGED_SYNC_DIFF_CHUNK: "7",
+};
+const IN_MEMORY = { STAGED_SYNC_MIN_PAGES: "1000" };
 const MEMBERS = 260; // 6 pages of 50
 
 /** Runs one delivery of `message` with the continuation it sends captured. */
@@ -71,6 +77,59 @@ const stagingRows = async (runId: string) =>
   )
     .bind(runId)
     .first<{ n: number }>())!.n;
+
+// Counts every row written to user_accounts, independently of the code under test.
+beforeAll(async () => {
+  await env.DB.batch([
+    env.DB.prepare("CREATE TABLE IF NOT EXISTS test_member_writes (n INTEGER NOT NULL)"),
+    env.DB.prepare(
+      "INSERT INTO test_member_writes (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM test_member_writes)",
+    ),
+    env.DB.prepare(
+      "CREATE TRIGGER IF NOT EXISTS test_count_inserts AFTER INSERT ON user_accounts BEGIN UPDATE test_member_writes SET n = n + 1; END",
+    ),
+    env.DB.prepare(
+      "CREATE TRIGGER IF NOT EXISTS test_count_updates AFTER UPDATE ON user_accounts BEGIN UPDATE test_member_writes SET n = n + 1; END",
+    ),
+  ]);
+});
+
+const memberWrites = async () =>
+  (await env.DB.prepare("SELECT n FROM test_member_writes").first<{ n: number }>())!.n;
+
+/** A stored row without what differs between two integrations or two sync times. */
+const comparable = (rows: Record<string, any>[]) =>
+  rows.map(
+    ({ integration_id, first_seen_at, last_seen_at, removed_at, search_rowid, invited_at, ...rest }) => ({
+      ...rest,
+      removed: removed_at !== null,
+      invited: invited_at !== null,
+    }),
+  );
+
+/** Events as content: type, subject, label and changes, in a stable order. */
+const eventContent = (events: Record<string, any>[]) =>
+  events
+    .map((e) => ({
+      type: e.type,
+      account: e.account_id,
+      email: e.email,
+      changes: e.changes,
+      actor: e.actor && JSON.parse(e.actor).email,
+    }))
+    .sort((a, b) => `${a.account}${a.type}`.localeCompare(`${b.account}${b.type}`));
+
+/** The same 1–2% change applied to an account: renamed, re-roled, removed and new members. */
+async function changeSome(accountId: string) {
+  const members = await sim.members(accountId);
+  await sim.patchMember(accountId, members[3]!.id, { user: { ...members[3]!.user, first_name: "Renamed" } });
+  await sim.patchMember(accountId, members[77]!.id, {
+    roles: [{ id: "r-ro", name: "Administrator Read Only", description: "", permissions: {} }],
+  });
+  await sim.deleteMember(accountId, members[150]!.id);
+  await sim.deleteMember(accountId, members[240]!.id);
+  await sim.addMembers(accountId, [rawMember(91_001), rawMember(91_002)]);
+}
 
 describe("staged sync", () => {
   it("lists across deliveries and a crashed attempt, asking for each page once, and ends with the exact list", async () => {
@@ -181,5 +240,62 @@ describe("staged sync", () => {
     await deliverUntilDone(resent[0]!);
     expect(await runOf(message.runId)).toMatchObject({ status: "succeeded", counts: { seen: MEMBERS } });
     expect(await memberRequests(account.accountId)).toBe(Math.ceil(MEMBERS / 50));
+  });
+
+  it("stages an account page 1 reveals as large, without asking for a page twice", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    // No size known in advance: the listing starts in memory and switches to staging at page 1.
+    await deliverUntilDone({ runId: message.runId, integrationId: integration.id });
+    expect(await runOf(message.runId)).toMatchObject({
+      status: "succeeded",
+      counts: { seen: MEMBERS, added: MEMBERS },
+      progress: { pagesListed: 6, pagesExpected: 6 },
+    });
+    expect(await memberRequests(account.accountId)).toBe(6);
+  });
+
+  it("writes no member rows and no events for an unchanged account, and the same as in memory for a changed one", async () => {
+    const members = Array.from({ length: MEMBERS }, (_, i) => rawMember(i + 1));
+    const memoryAccount = await setupAccount({ members });
+    const stagedAccount = await setupAccount({ members });
+    const memory = await connectCaptured(memoryAccount);
+    const staged = await connectCaptured(stagedAccount);
+    await deliverUntilDone(memory.message, IN_MEMORY);
+    await deliverUntilDone(staged.message);
+    expect(comparable(await storedAccounts(staged.integration.id))).toEqual(
+      comparable(await storedAccounts(memory.integration.id)),
+    );
+
+    const rows = await storedAccounts(staged.integration.id);
+    const events = await storedEvents(staged.integration.id);
+    const writes = await memberWrites();
+    const unchanged = await startCaptured(staged.integration.id);
+    await deliverUntilDone(unchanged);
+    expect(await runOf(unchanged.runId)).toMatchObject({
+      status: "succeeded",
+      counts: { seen: MEMBERS, added: 0, updated: 0, removed: 0, unchanged: MEMBERS },
+    });
+    expect(await memberWrites()).toBe(writes);
+    expect(await storedAccounts(staged.integration.id)).toEqual(rows);
+    expect(await storedEvents(staged.integration.id)).toEqual(events);
+
+    await changeSome(memoryAccount.accountId);
+    await changeSome(stagedAccount.accountId);
+    const memoryRun = await startCaptured(memory.integration.id);
+    const stagedRun = await startCaptured(staged.integration.id);
+    await deliverUntilDone(memoryRun, IN_MEMORY);
+    await deliverUntilDone(stagedRun);
+    const memoryResult = await runOf(memoryRun.runId);
+    expect(memoryResult.progress).toBeNull();
+    expect((await runOf(stagedRun.runId)).counts).toEqual(memoryResult.counts);
+    expect(memoryResult.counts).toMatchObject({ added: 2, updated: 2, removed: 2 });
+    expect(comparable(await storedAccounts(staged.integration.id))).toEqual(
+      comparable(await storedAccounts(memory.integration.id)),
+    );
+    const since = (e: Record<string, any>[], runId: string) => e.filter((x) => x.sync_id === runId);
+    expect(eventContent(since(await storedEvents(staged.integration.id), stagedRun.runId))).toEqual(
+      eventContent(since(await storedEvents(memory.integration.id), memoryRun.runId)),
+    );
   });
 });
