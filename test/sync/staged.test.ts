@@ -298,4 +298,27 @@ describe("staged sync", () => {
       eventContent(since(await storedEvents(memory.integration.id), memoryRun.runId)),
     );
   });
+
+  it("changes nothing when the lease is taken over before the switch", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    let next: SyncMessage | null = message;
+    for (let i = 0; i < 2; i++) next = (await deliverStaged(next!)).continuation;
+    // The last delivery lists page 6, then reads the sources: slowed, so the lease moves meanwhile.
+    for (const route of ["audit", "tokens", "sso"]) {
+      await sim.fault({ accountId: account.accountId, route }, { kind: "timeout", ms: 1000 }, 1);
+    }
+    const last = deliverStaged(next!);
+    const listed = () => env.DB.prepare("SELECT pages_listed FROM sync_runs WHERE id = ?").bind(message.runId);
+    while ((await listed().first<{ pages_listed: number }>())!.pages_listed < 6) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await env.DB.prepare("UPDATE sync_runs SET lease_token = 'another attempt' WHERE id = ?")
+      .bind(message.runId)
+      .run();
+    await last;
+    expect(await storedAccounts(integration.id)).toEqual([]);
+    expect(await storedEvents(integration.id)).toEqual([]);
+    expect(await runOf(message.runId)).toMatchObject({ status: "running", counts: { seen: 0 } });
+  });
 });
