@@ -309,7 +309,8 @@ describe("staged sync", () => {
       await sim.fault({ accountId: account.accountId, route }, { kind: "timeout", ms: 1000 }, 1);
     }
     const last = deliverStaged(next!);
-    const listed = () => env.DB.prepare("SELECT pages_listed FROM sync_runs WHERE id = ?").bind(message.runId);
+    const listed = () =>
+      env.DB.prepare("SELECT pages_listed FROM sync_runs WHERE id = ?").bind(message.runId);
     while ((await listed().first<{ pages_listed: number }>())!.pages_listed < 6) {
       await new Promise((r) => setTimeout(r, 10));
     }
