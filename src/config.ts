@@ -48,10 +48,11 @@ const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 const DEFAULT_STALE_INVITATION_DAYS = 14;
 const DEFAULT_MAX_SUPER_ADMINS = 3;
 /**
- * Accounts above this many member pages sync staged (docs/sync.md#staged-sync): the pacer's burst
- * (PACER_BURST, 300 pages = 15,000 members), so a listing held in memory never waits for the refill.
+ * Accounts above this many member pages sync staged (docs/sync.md#staged-sync): 200 pages = 10,000
+ * members, whose in-memory first sync holds ~24 MiB (measured, docs/scale.md), under the 32 MiB an
+ * invocation may use; and within the pacer's burst, so a listing held in memory never waits.
  */
-const DEFAULT_STAGED_SYNC_MIN_PAGES = 300;
+const DEFAULT_STAGED_SYNC_MIN_PAGES = 200;
 /** Staged members diffed at once: the stored rows' page (STORED_PAGE_ROWS), about 4 MiB of members. */
 const DEFAULT_STAGED_SYNC_DIFF_CHUNK = 2_000;
 /** A staged attempt stops listing after this long: queue consumers get 15 minutes of wall time. */

@@ -87,7 +87,7 @@ function memoryFigure(): Figure {
     Math.max(m.staged.listingMiB, m.staged.diffChunkMiB, m.staged.switchMiB);
   const memoryPeak = (m: PathMemory) => Math.max(m.memory.unchangedMiB, m.memory.firstSyncMiB);
   // The path each size takes: 10,000 members (200 pages) in memory, the others staged.
-  const taken = MEMORY_SIZES.map((n) => (n <= 15_000 ? memoryPeak(data[n]!) : stagedPeak(data[n]!)));
+  const taken = MEMORY_SIZES.map((n) => (n <= 10_000 ? memoryPeak(data[n]!) : stagedPeak(data[n]!)));
   const text = MEMORY_SIZES.map(
     (n) => `${grouped(n)}: staged ${stagedPeak(data[n]!)} MiB, in memory ${memoryPeak(data[n]!)} MiB`,
   ).join("; ");

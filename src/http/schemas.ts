@@ -71,7 +71,7 @@ export const SyncRunSchema = z
       .nullable()
       .openapi({
         description:
-          "A staged sync's listing so far (an account above 300 member pages, listed across queue deliveries); null for a sync listed in one invocation",
+          "A staged sync's listing so far (an account above 200 member pages, listed across queue deliveries); null for a sync listed in one invocation",
       }),
   })
   .openapi("SyncRun", {
