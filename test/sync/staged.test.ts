@@ -136,8 +136,15 @@ describe("staged sync", () => {
     const account = await setupAccount({ generateMembers: MEMBERS });
     const { integration, message } = await connectCaptured(account);
     const first = await deliverStaged(message);
+    // The continuation is a new message (acknowledged, not retried): it never counts as a rate-limited attempt.
     expect(first.continuation).toEqual(message);
+    expect(first.retried).toBe(false);
     expect((await runOf(message.runId)).progress).toEqual({ pagesListed: 3, pagesExpected: 6 });
+    const shown = await api("GET", `/v1/integrations/${integration.id}`);
+    expect(shown.body.lastSync).toMatchObject({
+      status: "queued",
+      progress: { pagesListed: 3, pagesExpected: 6 },
+    });
     expect(await storedAccounts(integration.id)).toHaveLength(0);
 
     // An attempt that dies holding the lease: the next delivery waits for the lease, then continues.
