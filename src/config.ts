@@ -22,6 +22,11 @@ export interface AppEnv extends Env {
   ACCESS_ADMIN_EMAILS?: string;
   /** Per-attempt timeout towards webhook receivers; tests shorten it. */
   WEBHOOK_TIMEOUT_MS?: string;
+  /** Staged syncs (docs/sync.md#staged-sync): tests shrink them to a few pages. */
+  STAGED_SYNC_MIN_PAGES?: string;
+  STAGED_SYNC_INVOCATION_MS?: string;
+  STAGED_SYNC_PAGES_PER_INVOCATION?: string;
+  STAGED_SYNC_DIFF_CHUNK?: string;
 }
 
 /**
@@ -42,6 +47,16 @@ const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 /** Findings thresholds (docs/findings.md). */
 const DEFAULT_STALE_INVITATION_DAYS = 14;
 const DEFAULT_MAX_SUPER_ADMINS = 3;
+/**
+ * Accounts above this many member pages sync staged (docs/sync.md#staged-sync): 200 pages = 10,000
+ * members, whose in-memory first sync holds ~24 MiB (measured, docs/scale.md), under the 32 MiB an
+ * invocation may use; and within the pacer's burst, so a listing held in memory never waits.
+ */
+const DEFAULT_STAGED_SYNC_MIN_PAGES = 200;
+/** Staged members diffed at once: the stored rows' page (STORED_PAGE_ROWS), about 4 MiB of members. */
+const DEFAULT_STAGED_SYNC_DIFF_CHUNK = 2_000;
+/** A staged attempt stops listing after this long: queue consumers get 15 minutes of wall time. */
+const DEFAULT_STAGED_SYNC_INVOCATION_MS = 12 * 60_000;
 
 export interface Config {
   adminToken: string;
@@ -54,6 +69,19 @@ export interface Config {
   webhookTimeoutMs: number;
   /** Set when both ACCESS_TEAM_DOMAIN and ACCESS_AUD are: the console accepts Access sign-ins. */
   access: AccessConfig | null;
+  stagedSync: StagedSyncConfig;
+}
+
+/** When a sync is staged, and how long one of its attempts lists (docs/sync.md#staged-sync). */
+export interface StagedSyncConfig {
+  /** Accounts with more member pages than this are staged. */
+  minPages: number;
+  /** Wall time an attempt lists before it hands the run to the next delivery. */
+  invocationMs: number;
+  /** Pages one attempt lists at most (0: no bound but time and budget); for tests. */
+  pagesPerInvocation: number;
+  /** Staged members diffed at once (and stored rows read per query). */
+  diffChunk: number;
 }
 
 export interface AccessConfig {
@@ -116,6 +144,15 @@ const varsSchema = z.object({
   STALE_INVITATION_DAYS: optionalInt("STALE_INVITATION_DAYS", DEFAULT_STALE_INVITATION_DAYS, 0, 3650),
   MAX_SUPER_ADMINS: optionalInt("MAX_SUPER_ADMINS", DEFAULT_MAX_SUPER_ADMINS, 0, 10_000),
   WEBHOOK_TIMEOUT_MS: optionalInt("WEBHOOK_TIMEOUT_MS", DEFAULT_WEBHOOK_TIMEOUT_MS, 100, 30_000),
+  STAGED_SYNC_MIN_PAGES: optionalInt("STAGED_SYNC_MIN_PAGES", DEFAULT_STAGED_SYNC_MIN_PAGES, 1, 1_000_000),
+  STAGED_SYNC_INVOCATION_MS: optionalInt(
+    "STAGED_SYNC_INVOCATION_MS",
+    DEFAULT_STAGED_SYNC_INVOCATION_MS,
+    1_000,
+    14 * 60_000,
+  ),
+  STAGED_SYNC_PAGES_PER_INVOCATION: optionalInt("STAGED_SYNC_PAGES_PER_INVOCATION", 0, 0, 1_000_000),
+  STAGED_SYNC_DIFF_CHUNK: optionalInt("STAGED_SYNC_DIFF_CHUNK", DEFAULT_STAGED_SYNC_DIFF_CHUNK, 1, 10_000),
 });
 
 function parseAdminToken(raw: string | undefined): Result<string, string> {
@@ -183,5 +220,11 @@ async function parseConfig(env: AppEnv): Promise<Result<Config, string>> {
     },
     access: access.value,
     webhookTimeoutMs: vars.data.WEBHOOK_TIMEOUT_MS,
+    stagedSync: {
+      minPages: vars.data.STAGED_SYNC_MIN_PAGES,
+      invocationMs: vars.data.STAGED_SYNC_INVOCATION_MS,
+      pagesPerInvocation: vars.data.STAGED_SYNC_PAGES_PER_INVOCATION,
+      diffChunk: vars.data.STAGED_SYNC_DIFF_CHUNK,
+    },
   });
 }

@@ -74,6 +74,7 @@ export default {
           message.attempts,
         );
         if (outcome.kind === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
+        else if (outcome.kind === "continue") await sendContinuation(env, message, outcome.delaySeconds);
         else message.ack();
       } catch (e) {
         const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -84,6 +85,20 @@ export default {
     }
   },
 } satisfies ExportedHandler<AppEnv, QueueMessage>;
+
+/**
+ * A staged sync's next delivery is a new message, so its attempts start at 1 again: continuations
+ * are not rate-limited retries (docs/sync.md#continuation). If the send fails, the retry carries
+ * the run instead (and the cron tick resends it if that is lost too).
+ */
+async function sendContinuation(env: AppEnv, message: Message<QueueMessage>, delaySeconds: number) {
+  try {
+    await env.SYNC_QUEUE.send(message.body, { delaySeconds });
+    message.ack();
+  } catch {
+    message.retry({ delaySeconds });
+  }
+}
 
 /** The webhook queue (docs/webhooks.md#delivery): each message wakes one endpoint. */
 async function deliverWebhooks(batch: MessageBatch<WebhookMessage>, env: AppEnv) {

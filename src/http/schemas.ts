@@ -57,6 +57,22 @@ export const SyncRunSchema = z
     sources: z.record(z.string(), SourceStatsSchema).nullable().openapi({
       description: "Requests and outcome per source (members, auditLog, apiTokens, sso); null before it ran",
     }),
+    progress: z
+      .object({
+        pagesListed: z
+          .number()
+          .int()
+          .openapi({ description: "Member pages listed so far, over all deliveries" }),
+        pagesExpected: z
+          .number()
+          .int()
+          .openapi({ description: "Member pages the listing has, from page 1's totals" }),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "A staged sync's listing so far (an account above 200 member pages, listed across queue deliveries); null for a sync listed in one invocation",
+      }),
   })
   .openapi("SyncRun", {
     example: {
@@ -76,6 +92,7 @@ export const SyncRunSchema = z
         apiTokens: { requests: 1, state: "ok" },
         sso: { requests: 1, state: "ok" },
       },
+      progress: null,
     },
   });
 

@@ -7,6 +7,7 @@ import type { Actor, MembershipChange } from "../domain/audit";
 import { EVENT_TYPES_OF } from "../domain/audit";
 import type { ChangeEvent, EventType, NewEvent } from "../domain/event";
 import { chunks, ROWS_PER_STATEMENT } from "./batching";
+import { type RowSource, rowSourceSql } from "./row-source";
 import { emailFromColumn, emailToColumn } from "./user-accounts-row";
 
 /** Keyset position in the feed: (occurredAt, ordinal) of the last event served. */
@@ -80,21 +81,41 @@ export async function listEvents(
 /** Inserts one sync's events; they share occurred_at and `ordinal` (position in the run) orders them. */
 export function insertEventStatements(
   db: D1Database,
-  w: { integrationId: string; runId: string; occurredAt: string },
+  w: EventInsert,
   events: readonly NewEvent[],
+  firstOrdinal = 0,
 ): D1PreparedStatement[] {
-  const rows = events.map((e) => ({ ...e, label: emailToColumn(e.label) }));
-  return chunks(rows, ROWS_PER_STATEMENT).map((chunk, index) =>
-    db
-      .prepare(
-        `INSERT INTO events (integration_id, occurred_at, ordinal, id, type, account_id, email, changes, sync_id,
-                             actor, audit_log_id)
-         SELECT ?1, ?3, ?4 + j.key, j.value ->> 'id', j.value ->> 'type', j.value ->> 'subjectId',
-                j.value ->> 'label', j.value -> 'changes', ?2, j.value -> 'actor', j.value ->> 'auditLogId'
-           FROM json_each(?5) AS j`,
-      )
-      .bind(w.integrationId, w.runId, w.occurredAt, index * ROWS_PER_STATEMENT, JSON.stringify(chunk)),
+  return chunks(events.map(eventRow), ROWS_PER_STATEMENT).map((chunk, index) =>
+    insertEventsFrom(db, w, { json: JSON.stringify(chunk) }, firstOrdinal + index * ROWS_PER_STATEMENT),
   );
+}
+
+export interface EventInsert {
+  integrationId: string;
+  runId: string;
+  occurredAt: string;
+}
+
+/** An event as the JSON object insertEventsFrom reads. */
+export const eventRow = (e: NewEvent) => ({ ...e, label: emailToColumn(e.label) });
+
+/** Inserts the events `source` holds (eventRow's shape); ordinal = base + position in the source. */
+export function insertEventsFrom(
+  db: D1Database,
+  w: EventInsert,
+  source: RowSource,
+  base: number,
+): D1PreparedStatement {
+  const src = rowSourceSql(source, 5);
+  return db
+    .prepare(
+      `INSERT INTO events (integration_id, occurred_at, ordinal, id, type, account_id, email, changes, sync_id,
+                           actor, audit_log_id)
+       SELECT ?1, ?3, ?4 + ${src.position}, j.value ->> 'id', j.value ->> 'type', j.value ->> 'subjectId',
+              j.value ->> 'label', j.value -> 'changes', ?2, j.value -> 'actor', j.value ->> 'auditLogId'
+         FROM ${src.from} WHERE ${src.where}`,
+    )
+    .bind(w.integrationId, w.runId, w.occurredAt, base, ...src.binds);
 }
 
 /**

@@ -97,6 +97,8 @@ const RUN_COLUMNS = [
   "lease_until",
   "attempts",
   "source_stats",
+  "staged_pages_expected",
+  "pages_listed",
 ] as const;
 
 const SELECT_JOINED = `SELECT i.*, ${RUN_COLUMNS.map((c) => `r.${c} AS run_${c}`).join(", ")}

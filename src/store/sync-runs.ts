@@ -26,6 +26,8 @@ export interface SyncRun {
   error: Failure | null;
   /** Requests and outcome per source; null until the run finished successfully. */
   sources: Record<string, SourceStats> | null;
+  /** A staged run's listing so far (docs/sync.md#staged-sync); null for a run listed in one invocation. */
+  progress: { pagesListed: number; pagesExpected: number } | null;
 }
 
 export interface SourceStats {
@@ -57,6 +59,11 @@ export interface SyncRunRow {
   lease_until: number | null;
   attempts: number;
   source_stats: string | null;
+  staged_pages_expected: number | null;
+  staged_per_page: number | null;
+  pages_listed: number;
+  resume_at: number | null;
+  pacer_state: string | null;
 }
 
 export function syncRunFromRow(row: SyncRunRow): SyncRun {
@@ -78,6 +85,10 @@ export function syncRunFromRow(row: SyncRunRow): SyncRun {
     },
     error: row.error_code ? { code: row.error_code as ErrorCode, message: row.error_message ?? "" } : null,
     sources: row.source_stats ? (JSON.parse(row.source_stats) as Record<string, SourceStats>) : null,
+    progress:
+      row.staged_pages_expected === null || row.staged_pages_expected === undefined
+        ? null
+        : { pagesListed: row.pages_listed, pagesExpected: row.staged_pages_expected },
   };
 }
 
@@ -198,6 +209,49 @@ export async function requeueRun(db: D1Database, runId: string, leaseToken: stri
     .run();
 }
 
+/**
+ * Hands a staged run to its next delivery (docs/sync.md#continuation): queued again, lease
+ * released, its requests and its pacer's bucket kept, and when the continuation is due, so the
+ * cron can send it again if the queue loses the message. Returns false when the lease was lost.
+ */
+export async function continueRun(
+  db: D1Database,
+  c: { runId: string; leaseToken: string; apiRequests: number; resumeAt: number; pacerState: string },
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE sync_runs SET status = 'queued', lease_token = NULL, lease_until = NULL, api_requests = api_requests + ?,
+              resume_at = ?, pacer_state = ?
+        WHERE id = ? AND lease_token = ? AND status = 'running'`,
+    )
+    .bind(c.apiRequests, c.resumeAt, c.pacerState, c.runId, c.leaseToken)
+    .run();
+  return (result.meta.changes ?? 0) > 0;
+}
+
+/**
+ * Staged runs whose next delivery is overdue by `graceMs` (its message lost, or its attempt died
+ * holding the lease): their runs and integrations, for the cron to queue again. Each is marked due
+ * again from `now`, so one tick sends it once.
+ */
+export async function takeOverdueStagedRuns(
+  db: D1Database,
+  now: number,
+  graceMs: number,
+): Promise<{ runId: string; integrationId: string }[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE sync_runs SET resume_at = ?1
+        WHERE staged_pages_expected IS NOT NULL
+          AND ((status = 'queued' AND COALESCE(resume_at, 0) < ?2)
+            OR (status = 'running' AND (lease_until IS NULL OR lease_until < ?2)))
+       RETURNING id, integration_id`,
+    )
+    .bind(now, now - graceMs)
+    .all<{ id: string; integration_id: string }>();
+  return results.map((r) => ({ runId: r.id, integrationId: r.integration_id }));
+}
+
 /** A successful run's figures, as finishRunStatement records them. */
 export interface RunSuccess {
   runId: string;
@@ -300,6 +354,8 @@ export async function abandonStuckRuns(
   now: number,
   queuedBeforeIso: string,
   runningLeaseExpiredBefore: number,
+  /** Staged runs resume after crashes and lost messages (takeOverdueStagedRuns); only age ends them. */
+  stagedStartedBeforeIso: string,
 ): Promise<number> {
   const nowIso = new Date(now).toISOString();
   const code: ErrorCode = "abandoned";
@@ -310,11 +366,13 @@ export async function abandonStuckRuns(
       .prepare(
         `UPDATE sync_runs SET status = 'failed', finished_at = ?, error_code = ?, error_message = ?,
                 lease_token = NULL, lease_until = NULL
-          WHERE (status = 'queued' AND queued_at < ?)
-             OR (status = 'running' AND (lease_until IS NULL OR lease_until < ?))
+          WHERE (staged_pages_expected IS NULL AND (
+                  (status = 'queued' AND queued_at < ?)
+                  OR (status = 'running' AND (lease_until IS NULL OR lease_until < ?))))
+             OR (staged_pages_expected IS NOT NULL AND status IN ('queued', 'running') AND started_at < ?)
          RETURNING id`,
       )
-      .bind(nowIso, code, message, queuedBeforeIso, runningLeaseExpiredBefore),
+      .bind(nowIso, code, message, queuedBeforeIso, runningLeaseExpiredBefore, stagedStartedBeforeIso),
     db
       .prepare(
         `UPDATE integrations SET status = 'error'

@@ -6,11 +6,12 @@
 import type { Changes, MemberDiff } from "../domain/diff";
 import { accessNames, MEMBER_SHAPE, type Member, type TrackedField } from "../domain/member";
 import { chunks, ROWS_PER_STATEMENT } from "./batching";
+import { type RowSource, rowSourceSql } from "./row-source";
 import { NEXT_SEARCH_ROWID } from "./search";
 import { emailToColumn } from "./user-accounts-row";
 
 /** A member as the JSON object json_each expands into a row. */
-const toRow = (m: Member) => ({
+export const toRow = (m: Member) => ({
   id: m.id,
   userId: m.userId,
   email: emailToColumn(m.email),
@@ -43,33 +44,53 @@ export function upsertStatements(
   members: readonly Member[],
   invitations: ReadonlyMap<string, { time: string; by: string | null }> = new Map(),
 ): D1PreparedStatement[] {
-  const rows = members.map((m) => {
+  return chunks(upsertRows(members, invitations), ROWS_PER_STATEMENT).map((chunk) =>
+    upsertFrom(db, integrationId, seenAt, { json: JSON.stringify(chunk) }),
+  );
+}
+
+/** The rows upsertFrom reads: each member with its invitation, when the audit log named one. */
+export function upsertRows(
+  members: readonly Member[],
+  invitations: ReadonlyMap<string, { time: string; by: string | null }>,
+) {
+  return members.map((m) => {
     const invited = invitations.get(m.id);
     return { ...toRow(m), invitedAt: invited?.time ?? null, invitedBy: invited?.by ?? null };
   });
-  return chunks(rows, ROWS_PER_STATEMENT).map((chunk) =>
-    db
-      .prepare(
-        `INSERT INTO user_accounts (integration_id, id, user_id, email, first_name, last_name, status, roles,
-           policies, two_factor_enabled, api_access_enabled, access_names, shape, first_seen_at, last_seen_at,
-           removed_at, invited_at, invited_by, search_rowid)
-         SELECT ?1, j.value ->> 'id', j.value ->> 'userId', j.value ->> 'email', j.value ->> 'firstName',
-                j.value ->> 'lastName', j.value ->> 'status', j.value -> 'roles', j.value -> 'policies',
-                j.value ->> 'twoFactor', j.value ->> 'apiAccess', j.value ->> 'accessNames', ?4, ?2, ?2, NULL,
-                j.value ->> 'invitedAt', j.value ->> 'invitedBy', ${NEXT_SEARCH_ROWID}
-           FROM json_each(?3) AS j
-          WHERE true -- SQLite needs a WHERE here, or it reads ON CONFLICT as a join's ON
-         ON CONFLICT (integration_id, id) DO UPDATE SET
-           user_id = excluded.user_id, email = excluded.email, first_name = excluded.first_name,
-           last_name = excluded.last_name, status = excluded.status, roles = excluded.roles,
-           policies = excluded.policies, two_factor_enabled = excluded.two_factor_enabled,
-           api_access_enabled = excluded.api_access_enabled, access_names = excluded.access_names,
-           shape = excluded.shape, last_seen_at = excluded.last_seen_at, removed_at = NULL,
-           invited_at = COALESCE(user_accounts.invited_at, excluded.invited_at),
-           invited_by = CASE WHEN user_accounts.invited_at IS NULL THEN excluded.invited_by ELSE user_accounts.invited_by END`,
-      )
-      .bind(integrationId, seenAt, JSON.stringify(chunk), MEMBER_SHAPE),
-  );
+}
+
+/** One upsert of the rows `source` holds (upsertRows' shape). */
+export function upsertFrom(
+  db: D1Database,
+  integrationId: string,
+  seenAt: string,
+  source: RowSource,
+): D1PreparedStatement {
+  const src = rowSourceSql(source, 4);
+  // The search rowid counts rows by their position in the statement, whatever the source.
+  const nextSearchRowid = NEXT_SEARCH_ROWID.replace("j.key", src.position);
+  return db
+    .prepare(
+      `INSERT INTO user_accounts (integration_id, id, user_id, email, first_name, last_name, status, roles,
+         policies, two_factor_enabled, api_access_enabled, access_names, shape, first_seen_at, last_seen_at,
+         removed_at, invited_at, invited_by, search_rowid)
+       SELECT ?1, j.value ->> 'id', j.value ->> 'userId', j.value ->> 'email', j.value ->> 'firstName',
+              j.value ->> 'lastName', j.value ->> 'status', j.value -> 'roles', j.value -> 'policies',
+              j.value ->> 'twoFactor', j.value ->> 'apiAccess', j.value ->> 'accessNames', ?3, ?2, ?2, NULL,
+              j.value ->> 'invitedAt', j.value ->> 'invitedBy', ${nextSearchRowid}
+         FROM ${src.from}
+        WHERE ${src.where} -- SQLite needs a WHERE here, or it reads ON CONFLICT as a join's ON
+       ON CONFLICT (integration_id, id) DO UPDATE SET
+         user_id = excluded.user_id, email = excluded.email, first_name = excluded.first_name,
+         last_name = excluded.last_name, status = excluded.status, roles = excluded.roles,
+         policies = excluded.policies, two_factor_enabled = excluded.two_factor_enabled,
+         api_access_enabled = excluded.api_access_enabled, access_names = excluded.access_names,
+         shape = excluded.shape, last_seen_at = excluded.last_seen_at, removed_at = NULL,
+         invited_at = COALESCE(user_accounts.invited_at, excluded.invited_at),
+         invited_by = CASE WHEN user_accounts.invited_at IS NULL THEN excluded.invited_by ELSE user_accounts.invited_by END`,
+    )
+    .bind(integrationId, seenAt, MEMBER_SHAPE, ...src.binds);
 }
 
 /**
@@ -84,46 +105,81 @@ export function updateStatements(
   integrationId: string,
   updated: readonly { member: Member; changes: Changes | null }[],
 ): D1PreparedStatement[] {
-  const groups = new Map<string, Member[]>();
+  return [...updateGroups(updated)].flatMap(([group, rows]) =>
+    chunks(rows, ROWS_PER_STATEMENT).map((chunk) =>
+      updateFrom(db, integrationId, group, { json: JSON.stringify(chunk) }),
+    ),
+  );
+}
+
+/** Changed members grouped by the indexed columns they changed (the key: those columns, comma-separated). */
+export function updateGroups(
+  updated: readonly { member: Member; changes: Changes | null }[],
+): Map<string, ReturnType<typeof toRow>[]> {
+  const groups = new Map<string, ReturnType<typeof toRow>[]>();
   for (const { member, changes } of updated) {
-    const assigned = INDEXED_COLUMNS.filter((c) => changes !== null && c.field in changes)
-      .map((c) => `, ${c.column} = j.value ->> '${c.json}'`)
-      .join("");
-    const group = groups.get(assigned);
-    if (group) group.push(member);
-    else groups.set(assigned, [member]);
+    const key = INDEXED_COLUMNS.filter((c) => changes !== null && c.field in changes)
+      .map((c) => c.column)
+      .join(",");
+    const group = groups.get(key);
+    if (group) group.push(toRow(member));
+    else groups.set(key, [toRow(member)]);
   }
-  return [...groups].flatMap(([assigned, members]) => {
-    const sql = `UPDATE user_accounts
-              SET user_id = j.value ->> 'userId', first_name = j.value ->> 'firstName',
-                  last_name = j.value ->> 'lastName', roles = j.value -> 'roles', policies = j.value -> 'policies',
-                  api_access_enabled = j.value ->> 'apiAccess', access_names = j.value ->> 'accessNames',
-                  shape = ?3${assigned}
-             FROM json_each(?2) AS j
-            WHERE user_accounts.integration_id = ?1 AND user_accounts.id = j.value ->> 'id'`;
-    return chunks(members.map(toRow), ROWS_PER_STATEMENT).map((chunk) =>
-      db.prepare(sql).bind(integrationId, JSON.stringify(chunk), MEMBER_SHAPE),
-    );
-  });
+  return groups;
+}
+
+/** One in-place update of the rows `source` holds, assigning the indexed columns the group names. */
+export function updateFrom(
+  db: D1Database,
+  integrationId: string,
+  group: string,
+  source: RowSource,
+): D1PreparedStatement {
+  const assigned = INDEXED_COLUMNS.filter((c) => group.split(",").includes(c.column))
+    .map((c) => `, ${c.column} = j.value ->> '${c.json}'`)
+    .join("");
+  const src = rowSourceSql(source, 3);
+  return db
+    .prepare(
+      `UPDATE user_accounts
+          SET user_id = j.value ->> 'userId', first_name = j.value ->> 'firstName',
+              last_name = j.value ->> 'lastName', roles = j.value -> 'roles', policies = j.value -> 'policies',
+              api_access_enabled = j.value ->> 'apiAccess', access_names = j.value ->> 'accessNames',
+              shape = ?2${assigned}
+         FROM ${src.from}
+        WHERE ${src.where} AND user_accounts.integration_id = ?1 AND user_accounts.id = j.value ->> 'id'`,
+    )
+    .bind(integrationId, MEMBER_SHAPE, ...src.binds);
 }
 
 /** Members no longer listed: marked removed, last seen at the previous successful sync. */
 export function removeStatements(
   db: D1Database,
-  w: { integrationId: string; removedAt: string; previousSuccessAt: string | null },
+  w: RemovalTime,
   removed: MemberDiff["removed"],
 ): D1PreparedStatement[] {
   return chunks(
-    removed.map((r) => r.id),
+    removed.map((r) => ({ id: r.id })),
     ROWS_PER_STATEMENT * 4,
-  ).map((chunk) =>
-    db
-      .prepare(
-        `UPDATE user_accounts SET removed_at = ?1, last_seen_at = COALESCE(?2, last_seen_at)
-          WHERE integration_id = ?3 AND removed_at IS NULL AND id IN (SELECT value FROM json_each(?4))`,
-      )
-      .bind(w.removedAt, w.previousSuccessAt, w.integrationId, JSON.stringify(chunk)),
-  );
+  ).map((chunk) => removeFrom(db, w, { json: JSON.stringify(chunk) }));
+}
+
+export interface RemovalTime {
+  integrationId: string;
+  removedAt: string;
+  previousSuccessAt: string | null;
+}
+
+/** Marks removed the members `source` names (`{ id }` rows). */
+export function removeFrom(db: D1Database, w: RemovalTime, source: RowSource): D1PreparedStatement {
+  const src = rowSourceSql(source, 4);
+  return db
+    .prepare(
+      `UPDATE user_accounts SET removed_at = ?1, last_seen_at = COALESCE(?2, last_seen_at)
+        WHERE integration_id = ?3 AND removed_at IS NULL
+          AND id IN (SELECT j.value ->> 'id' FROM ${src.from} WHERE ${src.where})`,
+    )
+    .bind(w.removedAt, w.previousSuccessAt, w.integrationId, ...src.binds);
 }
 
 /**

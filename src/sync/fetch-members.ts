@@ -21,27 +21,41 @@ import { type BudgetSpent, PACER_BURST, PACER_RATE_PER_MS, type Pacer } from "./
  */
 export const PAGE_CONCURRENCY = 5;
 /**
- * Longest a sync may spend paced. Queue consumers get 15 minutes of wall time; a listing that
- * would need longer than this under the pacer cannot finish in one invocation.
+ * Without totals the listing walks to an empty page in one invocation, in memory (a staged sync
+ * needs the page count): this bounds a misbehaving API at what the burst plus 12 minutes of the
+ * pacer's refill allow, inside the queue consumer's 15 minutes.
  */
-export const MAX_PACED_LISTING_MS = 12 * 60_000;
-/** The largest account one sync can list: the burst plus what the refill allows in MAX_PACED_LISTING_MS. */
-export const MAX_PAGES_PER_SYNC = PACER_BURST + Math.floor(MAX_PACED_LISTING_MS * PACER_RATE_PER_MS);
-/** Without totals the listing walks to an empty page; this bounds a misbehaving API. */
-export const MAX_PAGES_WITHOUT_TOTAL = MAX_PAGES_PER_SYNC;
+export const MAX_PAGES_WITHOUT_TOTAL = PACER_BURST + Math.floor(12 * 60_000 * PACER_RATE_PER_MS);
 
 export type ListFailure =
   | ClientFailure
   | BudgetSpent
   | { kind: "inconsistent"; message: string }
-  | { kind: "too_large"; pages: number; members: number; message: string };
+  | StageInstead;
+
+/**
+ * Not a failure: the account has more pages than one invocation should hold (STAGED_SYNC_MIN_PAGES),
+ * so the sync goes on staged (docs/sync.md#staged-sync) with the pages already read.
+ */
+export interface StageInstead {
+  kind: "stage";
+  opening: OpeningPages;
+}
+
+/** The pages read before the listing knew its size, and what page 1 said about the size. */
+export interface OpeningPages {
+  pages: ReadonlyMap<number, Member[]>;
+  totalPages: number;
+  perPage: number;
+  totalCounts: number[];
+}
 
 export interface Listing {
   members: Member[];
   pages: number;
 }
 
-type PageAnswer = Result<{ result: CloudflareMember[]; resultInfo: ResultInfo | null }, ListFailure>;
+export type PageAnswer = Result<{ result: CloudflareMember[]; resultInfo: ResultInfo | null }, ListFailure>;
 
 /**
  * The pages read so far, normalised as they arrive, so the raw (larger) member objects of the
@@ -90,9 +104,34 @@ export async function listAllMembers(
   accountId: string,
   pacer: Pacer,
   expectedMembers = 0,
+  stageAbovePages = Number.POSITIVE_INFINITY,
 ): Promise<Result<Listing, ListFailure>> {
+  const fetchPage = memberPageFetcher(client, accountId, pacer);
+  const set = new PageSet();
+  const opening = openingPageCount(expectedMembers, stageAbovePages);
+  const answers = await Promise.all(Array.from({ length: opening }, (_, i) => fetchPage(i + 1)));
+  for (const [i, answer] of answers.entries()) {
+    const failed = set.keep(i + 1, answer);
+    if (failed) return err(failed);
+  }
+  const info = answers[0]?.ok ? answers[0].value.resultInfo : null;
+  const totalPages = pagesFromResultInfo(info, servedPerPage(info));
+  if (totalPages !== null && totalPages > stageAbovePages) return err(stageInstead(set, totalPages, info));
+  const walked =
+    totalPages === null
+      ? await walkToEmptyPage(set, fetchPage)
+      : await fetchKnownPages(set, fetchPage, totalPages, info);
+  return walked ?? set.assemble();
+}
+
+/** One member page, paced: what both the in-memory and the staged listing request. */
+export function memberPageFetcher(
+  client: CloudflareClient,
+  accountId: string,
+  pacer: Pacer,
+): (page: number) => Promise<PageAnswer> {
   const path = `/accounts/${encodeURIComponent(accountId)}/members`;
-  const fetchPage = async (page: number): Promise<PageAnswer> => {
+  return async (page) => {
     const paced = await pacer.acquire();
     if (!paced.ok) return paced;
     return client.get(
@@ -101,20 +140,20 @@ export async function listAllMembers(
       memberListSchema,
     );
   };
-  const set = new PageSet();
-  const opening = openingPageCount(expectedMembers);
-  const answers = await Promise.all(Array.from({ length: opening }, (_, i) => fetchPage(i + 1)));
-  for (const [i, answer] of answers.entries()) {
-    const failed = set.keep(i + 1, answer);
-    if (failed) return err(failed);
-  }
-  const info = answers[0]?.ok ? answers[0].value.resultInfo : null;
-  const totalPages = pagesFromResultInfo(info, servedPerPage(info));
-  const walked =
-    totalPages === null
-      ? await walkToEmptyPage(set, fetchPage)
-      : await fetchKnownPages(set, fetchPage, totalPages, info);
-  return walked ?? set.assemble();
+}
+
+/** The listing so far, handed to the staged sync (opening pages past the end dropped). */
+function stageInstead(set: PageSet, totalPages: number, info: ResultInfo | null): StageInstead {
+  const pages = new Map([...set.pages].filter(([page]) => page <= totalPages));
+  const totalCounts = set.infos.map((i) => i.total_count).filter((n): n is number => typeof n === "number");
+  return { kind: "stage", opening: { pages, totalPages, perPage: servedPerPage(info), totalCounts } };
+}
+
+/** Page count and size from page 1's result_info; null without totals. */
+export function sizeOf(info: ResultInfo | null): { totalPages: number; perPage: number } | null {
+  const perPage = servedPerPage(info);
+  const totalPages = pagesFromResultInfo(info, perPage);
+  return totalPages === null ? null : { totalPages, perPage };
 }
 
 /** The page size Cloudflare says it served (which may be less than asked), else the size asked. */
@@ -123,12 +162,16 @@ function servedPerPage(info: ResultInfo | null): number {
   return typeof served === "number" && Number.isInteger(served) && served > 0 ? served : MAX_PER_PAGE;
 }
 
+/** Pages an account of `members` members takes at MAX_PER_PAGE a page (0 when unknown). */
+export function expectedPagesOf(members: number): number {
+  return Number.isFinite(members) && members > 0 ? Math.ceil(members / MAX_PER_PAGE) : 0;
+}
+
 /** How many pages to ask for at once before the account's size is known. */
-function openingPageCount(expectedMembers: number): number {
-  const expectedPages =
-    Number.isFinite(expectedMembers) && expectedMembers > 0 ? Math.ceil(expectedMembers / MAX_PER_PAGE) : 0;
-  // An account expected to be too large for one sync gets page 1 alone: the sync stops there.
-  if (expectedPages > MAX_PAGES_PER_SYNC) return 1;
+function openingPageCount(expectedMembers: number, stageAbovePages: number): number {
+  const expectedPages = expectedPagesOf(expectedMembers);
+  // An account expected to be staged gets page 1 alone here: the staged listing reads the rest.
+  if (expectedPages > stageAbovePages) return 1;
   return Math.min(PAGE_CONCURRENCY, Math.max(1, expectedPages));
 }
 
@@ -186,19 +229,12 @@ async function fetchKnownPages(
   return failed ? err(failed) : null;
 }
 
-/** Totals that make the listing impossible in one sync, or that contradict each other. */
-function checkTotals(totalPages: number, totalCount: number | null, perPage: number): ListFailure | null {
-  // Too large to list within this sync's share of the budget in one invocation: say so now
-  // rather than spend the token's budget on an attempt that cannot finish.
-  if (totalPages > MAX_PAGES_PER_SYNC) {
-    const members = totalCount ?? totalPages * perPage;
-    return {
-      kind: "too_large",
-      pages: totalPages,
-      members,
-      message: `the account has ${totalCount === null ? "about " : ""}${members} members (${totalPages} pages); one sync can list at most ${MAX_PAGES_PER_SYNC} pages within its share of the token's rate budget`,
-    };
-  }
+/** Totals that contradict each other. */
+export function checkTotals(
+  totalPages: number,
+  totalCount: number | null,
+  perPage: number,
+): ListFailure | null {
   // Loop guard: a page count beyond what total_count allows is an error, not a walk.
   if (totalCount !== null && totalPages > Math.ceil(totalCount / perPage) + 1) {
     return {

@@ -28,6 +28,12 @@ export interface BudgetSpent {
   message: string;
 }
 
+/** The bucket between deliveries of a staged sync: tokens left at a time (epoch ms). */
+export interface PacerState {
+  tokens: number;
+  at: number;
+}
+
 /** Spreads requests so one sync stays under its share of the token budget (a token bucket). */
 export class Pacer {
   private tokens = PACER_BURST;
@@ -37,8 +43,27 @@ export class Pacer {
     private readonly client: CloudflareClient,
     private readonly wait: (ms: number) => Promise<void> = sleep,
     private readonly now: () => number = Date.now,
+    /** A staged sync's bucket as its last delivery left it: a new delivery gets no fresh burst. */
+    saved: PacerState | null = null,
   ) {
     this.last = now();
+    if (saved) {
+      this.tokens = Math.min(
+        PACER_BURST,
+        saved.tokens + Math.max(0, this.last - saved.at) * PACER_RATE_PER_MS,
+      );
+    }
+  }
+
+  /** The bucket now, to hand to the next delivery. */
+  state(): PacerState {
+    return { tokens: this.tokens, at: this.last };
+  }
+
+  /** Milliseconds until the next request may go under this sync's share (0: now). */
+  waitForNextMs(): number {
+    const tokens = Math.min(PACER_BURST, this.tokens + (this.now() - this.last) * PACER_RATE_PER_MS);
+    return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / PACER_RATE_PER_MS);
   }
 
   /** Resolves when the next request may go; a failure when the wait would be too long. */

@@ -9,10 +9,8 @@ import {
   isAuthFailure,
   REQUIRED_PERMISSIONS,
   restrictedTokenFailure,
-  TOKEN_BUDGET_TEXT,
   transportFailure,
 } from "../cloudflare/errors";
-import { MAX_PER_PAGE } from "../cloudflare/paging";
 import { accountSchema } from "../cloudflare/schemas";
 import type { Config } from "../config";
 import type { MemberDiff } from "../domain/diff";
@@ -24,24 +22,40 @@ import { err, ok, type Result } from "../lib/result";
 import { nowIso } from "../lib/time";
 import { listStoredApiTokens } from "../store/api-tokens";
 import { getIntegrationRow, type IntegrationRow } from "../store/integrations";
-import { type SyncWrite, syncWriteStatements } from "../store/sync-batch";
 import {
+  invitationsOf,
+  type SyncWrite,
+  stagedSyncWriteStatements,
+  syncWriteStatements,
+} from "../store/sync-batch";
+import {
+  continueRun,
   failRun,
   getSyncRunRow,
   isLeaseLost,
   releaseLease,
   requeueRun,
+  type SyncRunRow,
   type SyncTrigger,
   takeLease,
 } from "../store/sync-runs";
+import { discardInactiveStaging, discardStagedWrites } from "../store/sync-staging";
 import { forEachStoredPage } from "../store/user-accounts-read";
 import { getCredential } from "../vault/credentials";
 import { diffApiTokens } from "./api-token-diff";
 import { MemberDiffer } from "./diff";
 import type { SyncMessage } from "./enqueue";
-import { type ListFailure, type Listing, listAllMembers, MAX_PAGES_PER_SYNC } from "./fetch-members";
-import { Pacer, SYNC_BUDGET_SHARE } from "./pacer";
+import {
+  expectedPagesOf,
+  type ListFailure,
+  type Listing,
+  listAllMembers,
+  type OpeningPages,
+} from "./fetch-members";
+import { Pacer, type PacerState } from "./pacer";
 import { readSources } from "./sources";
+import { diffStaged, STAGED_TAGS } from "./staged-diff";
+import { continueStagedListing, type StagedListing } from "./staged-listing";
 import { type WebhookMessage, wakeWebhooksAfterCommit } from "./webhooks";
 
 /**
@@ -52,8 +66,15 @@ export const LEASE_MS = 16 * 60_000;
 /** Long Retry-After answers end the attempt and come back through the queue at most this often. */
 export const MAX_RATE_LIMITED_ATTEMPTS = 5;
 
-/** What the queue consumer does with the message afterwards. */
-export type RunOutcome = { kind: "done" } | { kind: "retry"; delaySeconds: number };
+/**
+ * What the queue consumer does with the message afterwards: ack it, retry it (a rate-limited
+ * attempt, counted), or ack it and send the run's continuation (a staged sync's next delivery,
+ * not counted against MAX_RATE_LIMITED_ATTEMPTS: docs/sync.md#continuation).
+ */
+export type RunOutcome =
+  | { kind: "done" }
+  | { kind: "retry"; delaySeconds: number }
+  | { kind: "continue"; delaySeconds: number };
 
 export interface RunDeps {
   db: D1Database;
@@ -80,7 +101,8 @@ export async function runSync(deps: RunDeps, message: SyncMessage, attempt: numb
     const delaySeconds = Math.max(1, Math.ceil(((run.lease_until ?? started) - started) / 1000));
     return { kind: "retry", delaySeconds };
   }
-  const run = new LeasedRun(deps, message, attempt, { token: leaseToken, ...lease, started });
+  const row = await getSyncRunRow(db, message.runId);
+  const run = new LeasedRun(deps, message, attempt, { token: leaseToken, ...lease, started, row });
   try {
     return await run.execute();
   } catch (e) {
@@ -91,17 +113,24 @@ export async function runSync(deps: RunDeps, message: SyncMessage, attempt: numb
   }
 }
 
-interface HeldLease {
+export interface HeldLease {
   token: string;
   trigger: SyncTrigger;
   rowsWritten: number;
   started: number;
+  /** The run as this attempt found it: a staged run's checkpoint and pacer. */
+  row: SyncRunRow | null;
 }
 
 /** One attempt that holds the run's lease: each step is a method, in the order execute() runs them. */
 class LeasedRun {
   private apiRequests = 0;
   private pages = 0;
+  /** D1 rows a staged attempt wrote before its result batch: pages staged, chunk writes, discards. */
+  private stagingRowsWritten = 0;
+  private readonly countWritten = (rows: number) => {
+    this.stagingRowsWritten += rows;
+  };
   /** The decrypted token, once read: cut out of any failure message before it is stored. */
   private secrets: string[] = [];
 
@@ -119,15 +148,27 @@ class LeasedRun {
     if (!client.ok) return this.fail(client.error);
 
     // The account's 2FA enforcement is read alongside the first page; failing to read it is not fatal.
-    const accountRead = client.value.get(
-      `/accounts/${encodeURIComponent(integration.account_id)}`,
-      {},
-      accountSchema,
-    );
+    const accountRead = client.value
+      .get(`/accounts/${encodeURIComponent(integration.account_id)}`, {}, accountSchema)
+      .then((a) => (a.ok ? (a.value.result.settings?.enforce_twofactor ?? null) : null));
     const expectedMembers = this.message.expectedMembers ?? integration.account_count;
-    const pacer = new Pacer(client.value, this.deps.sleep);
-    const listing = await listAllMembers(client.value, integration.account_id, pacer, expectedMembers);
-    const account = await accountRead;
+    const { minPages } = this.deps.config.stagedSync;
+    const row = this.lease.row;
+    const saved = row?.pacer_state ? (JSON.parse(row.pacer_state) as PacerState) : null;
+    const pacer = new Pacer(client.value, this.deps.sleep, Date.now, saved);
+    const staged = row?.staged_pages_expected != null || expectedPagesOf(expectedMembers) > minPages;
+    if (staged) return this.staged(client.value, integration, pacer, accountRead, null);
+    const listing = await listAllMembers(
+      client.value,
+      integration.account_id,
+      pacer,
+      expectedMembers,
+      minPages,
+    );
+    if (!listing.ok && listing.error.kind === "stage") {
+      return this.staged(client.value, integration, pacer, accountRead, listing.error.opening);
+    }
+    const enforceTwoFactor = await accountRead;
     this.apiRequests = client.value.requests;
     if (!listing.ok) return this.listingFailed(client.value, integration, listing.error);
 
@@ -135,8 +176,141 @@ class LeasedRun {
     const membersRequests = this.apiRequests;
     const sources = await this.readSources(client.value, pacer, integration, membersRequests);
     this.apiRequests = client.value.requests;
-    const enforceTwoFactor = account.ok ? (account.value.result.settings?.enforce_twofactor ?? null) : null;
     return this.store(integration, listing.value, enforceTwoFactor, sources);
+  }
+
+  /**
+   * A staged sync's attempt (docs/sync.md#staged-sync): list what is missing into D1; when the
+   * listing is complete, read the sources, diff in chunks and switch in one batch. An attempt
+   * that runs out of time or budget hands the run to its next delivery.
+   */
+  private async staged(
+    client: CloudflareClient,
+    integration: IntegrationRow,
+    pacer: Pacer,
+    twoFactor: Promise<boolean | null>,
+    opening: OpeningPages | null,
+  ): Promise<RunOutcome> {
+    const row = this.lease.row;
+    const resumed = row?.staged_pages_expected != null;
+    // A run that died earlier left its rows: gone before this one stages anything.
+    if (!resumed) this.countWritten(await discardInactiveStaging(this.deps.db, Number.POSITIVE_INFINITY));
+    let listing: StagedListing;
+    try {
+      listing = await continueStagedListing(
+        {
+          db: this.deps.db,
+          client,
+          pacer,
+          accountId: integration.account_id,
+          runId: this.message.runId,
+          leaseToken: this.lease.token,
+          config: this.deps.config.stagedSync,
+          started: this.lease.started,
+          size: resumed
+            ? { totalPages: row.staged_pages_expected!, perPage: row.staged_per_page ?? 0 }
+            : null,
+          onWritten: this.countWritten,
+        },
+        opening,
+      );
+    } catch (e) {
+      if (isLeaseLost(e)) return this.superseded();
+      throw e;
+    }
+    const enforceTwoFactor = await twoFactor;
+    this.apiRequests = client.requests;
+    return this.afterStagedListing(client, integration, pacer, listing, enforceTwoFactor);
+  }
+
+  private async afterStagedListing(
+    client: CloudflareClient,
+    integration: IntegrationRow,
+    pacer: Pacer,
+    listing: StagedListing,
+    enforceTwoFactor: boolean | null,
+  ): Promise<RunOutcome> {
+    switch (listing.kind) {
+      case "paused":
+        return this.pause(pacer, listing.delaySeconds);
+      case "failed":
+        return this.listingFailed(client, integration, listing.failure);
+      case "unsized":
+        return this.fail(
+          failure(
+            "cloudflare_invalid_response",
+            `Cloudflare's member listing for '${integration.organization_name}' (${integration.label}) gave no page count, which a sync of this size needs. The next sync will try again.`,
+          ),
+        );
+      default: {
+        this.pages = listing.pages;
+        const sources = await this.readSources(client, pacer, integration, this.apiRequests);
+        this.apiRequests = client.requests;
+        return this.switchStaged(integration, listing.members, enforceTwoFactor, sources);
+      }
+    }
+  }
+
+  /** Hands the run to its next delivery, keeping the pacer's bucket (docs/sync.md#continuation). */
+  private async pause(pacer: Pacer, delaySeconds: number): Promise<RunOutcome> {
+    const continued = await continueRun(this.deps.db, {
+      runId: this.message.runId,
+      leaseToken: this.lease.token,
+      apiRequests: this.apiRequests,
+      resumeAt: Date.now() + delaySeconds * 1000,
+      pacerState: JSON.stringify(pacer.state()),
+    });
+    if (!continued) return this.superseded();
+    this.log({
+      status: "continued",
+      apiRequests: this.apiRequests,
+      rowsWritten: this.lease.rowsWritten + this.stagingRowsWritten + 1,
+      retryAfterSeconds: delaySeconds,
+    });
+    return { kind: "continue", delaySeconds };
+  }
+
+  /** The chunked diff, then the switch: one batch, after which the staging rows are discarded. */
+  private async switchStaged(
+    integration: IntegrationRow,
+    seen: number,
+    enforceTwoFactor: boolean | null,
+    sources: SyncWrite["sources"],
+  ): Promise<RunOutcome> {
+    const { db } = this.deps;
+    const runId = this.message.runId;
+    // A final attempt that died after its diff left staged writes: this one diffs again.
+    this.countWritten(await discardStagedWrites(db, runId));
+    const diff = await diffStaged(
+      {
+        db,
+        runId,
+        integrationId: integration.id,
+        previousSuccessAt: integration.last_successful_sync_at,
+        auditChanges: sources.audit?.changes ?? [],
+        invitations: invitationsOf(sources),
+        onWritten: this.countWritten,
+      },
+      this.deps.config.stagedSync.diffChunk,
+    );
+    const statements = stagedSyncWriteStatements(
+      db,
+      { ...this.outcome(integration, enforceTwoFactor, sources), seen },
+      { ...diff, counts: { ...diff.counts, seen } },
+      STAGED_TAGS,
+    );
+    const rowsWritten = await this.commit(integration, statements);
+    if (rowsWritten === null) return DONE;
+    await discardInactiveStaging(db, Number.POSITIVE_INFINITY);
+    this.log({
+      status: "succeeded",
+      apiRequests: this.apiRequests,
+      pages: this.pages,
+      rowsWritten,
+      counts: diff.counts,
+    });
+    await wakeWebhooksAfterCommit(db, this.deps.webhookQueue);
+    return DONE;
   }
 
   /** The optional sources, read after the members and diffed where they keep an inventory. */
@@ -228,27 +402,12 @@ class LeasedRun {
     await forEachStoredPage(this.deps.db, integration.id, (rows) => differ.add(rows));
     const diff = differ.finish();
     const statements = syncWriteStatements(this.deps.db, {
-      integrationId: integration.id,
-      runId: this.message.runId,
-      leaseToken: this.lease.token,
-      finishedAt: nowIso(),
-      previousSuccessAt: integration.last_successful_sync_at,
-      diff,
+      ...this.outcome(integration, enforceTwoFactor, sources),
       seen: listing.members.length,
-      pages: this.pages,
-      apiRequests: this.apiRequests,
-      enforceTwoFactor,
-      findingThresholds: this.deps.config.findings,
-      sources,
+      diff,
     });
-    // D1 rows written by this run (lease + result), reported so write costs stay visible.
-    let rowsWritten = this.lease.rowsWritten;
-    try {
-      const results = await this.deps.db.batch(statements);
-      for (const r of results) rowsWritten += r.meta.rows_written ?? 0;
-    } catch (e) {
-      return this.writeFailed(integration, e);
-    }
+    const rowsWritten = await this.commit(integration, statements);
+    if (rowsWritten === null) return DONE;
     this.log({
       status: "succeeded",
       apiRequests: this.apiRequests,
@@ -261,11 +420,50 @@ class LeasedRun {
     return DONE;
   }
 
-  private writeFailed(integration: IntegrationRow, e: unknown): Promise<RunOutcome> | RunOutcome {
-    if (isLeaseLost(e)) {
-      this.log({ status: "superseded", apiRequests: this.apiRequests, pages: this.pages });
-      return DONE;
+  /** What the result batch records besides the members, whichever way they were diffed. */
+  private outcome(
+    integration: IntegrationRow,
+    enforceTwoFactor: boolean | null,
+    sources: SyncWrite["sources"],
+  ) {
+    return {
+      integrationId: integration.id,
+      runId: this.message.runId,
+      leaseToken: this.lease.token,
+      finishedAt: nowIso(),
+      previousSuccessAt: integration.last_successful_sync_at,
+      seen: 0,
+      pages: this.pages,
+      apiRequests: this.apiRequests,
+      enforceTwoFactor,
+      findingThresholds: this.deps.config.findings,
+      sources,
+    };
+  }
+
+  /** Runs the result batch; the D1 rows this run wrote (lease + result), or null when it did not commit. */
+  private async commit(
+    integration: IntegrationRow,
+    statements: D1PreparedStatement[],
+  ): Promise<number | null> {
+    let rowsWritten = this.lease.rowsWritten;
+    try {
+      const results = await this.deps.db.batch(statements);
+      for (const r of results) rowsWritten += r.meta.rows_written ?? 0;
+      return rowsWritten;
+    } catch (e) {
+      await this.writeFailed(integration, e);
+      return null;
     }
+  }
+
+  private superseded(): RunOutcome {
+    this.log({ status: "superseded", apiRequests: this.apiRequests, pages: this.pages });
+    return DONE;
+  }
+
+  private writeFailed(integration: IntegrationRow, e: unknown): Promise<RunOutcome> | RunOutcome {
+    if (isLeaseLost(e)) return this.superseded();
     log("error", "sync_write_failed", {
       integrationId: integration.id,
       runId: this.message.runId,
@@ -327,11 +525,6 @@ async function classifyListFailure(
         "cloudflare_invalid_response",
         `Cloudflare's member listing for ${where} was inconsistent: ${f.message}. The next sync will try again.`,
       );
-    case "too_large":
-      return failure(
-        "cloudflare_rate_limited",
-        `Cloudflare's member listing for ${where} is too large for one sync: ${f.message} (at most ${MAX_PAGES_PER_SYNC} pages, ${MAX_PAGES_PER_SYNC * MAX_PER_PAGE} members at ${MAX_PER_PAGE} a page, within ${SYNC_BUDGET_SHARE * 100}% of the ${TOKEN_BUDGET_TEXT} a token has). Nothing was changed.`,
-      );
     case "budget":
     case "rate_limited":
       return failure(
@@ -345,6 +538,12 @@ async function classifyListFailure(
         ? classifyRefusedToken(client, integration, where, f.message)
         : transportFailure(f);
     }
+    case "stage":
+      // Handled before: a listing that needs staging is staged, never failed.
+      return failure(
+        "internal",
+        `The member listing for ${where} could not be staged; the next sync will try again.`,
+      );
     default:
       return transportFailure(f);
   }

@@ -11,8 +11,9 @@ import { staleSyncFindingStatement } from "../store/findings";
 import { listEnabledIntegrationIds } from "../store/integrations";
 import { pruneHistory } from "../store/retention";
 import { purgeOldRosters } from "../store/roster";
-import { abandonStuckRuns } from "../store/sync-runs";
-import { enqueueSyncs, type SyncMessage } from "./enqueue";
+import { abandonStuckRuns, takeOverdueStagedRuns } from "../store/sync-runs";
+import { discardInactiveStaging } from "../store/sync-staging";
+import { enqueueSyncs, QUEUE_SEND_BATCH_MAX, type SyncMessage } from "./enqueue";
 import { LEASE_MS } from "./run";
 import { type WebhookMessage, wakeWebhooks } from "./webhooks";
 
@@ -20,6 +21,12 @@ import { type WebhookMessage, wakeWebhooks } from "./webhooks";
 export const QUEUED_ABANDON_MS = 60 * 60_000;
 /** A running run whose lease expired this long ago is not coming back (redelivery would have taken it). */
 export const RUNNING_ABANDON_GRACE_MS = 5 * 60_000;
+/** A staged run resumes after crashes and lost messages; one this old is given up (docs/sync.md#staged-sync). */
+export const STAGED_ABANDON_MS = 24 * 60 * 60_000;
+/** A staged run's continuation this late (or its attempt's lease this long expired) lost its message. */
+export const CONTINUATION_GRACE_MS = 2 * 60_000;
+/** Staging rows of finished runs deleted per tick and table, in statements of DISCARD_BATCH. */
+const STAGING_DISCARD_BATCHES = 20;
 /** Integration ids read per D1 query during fan-out. */
 const FAN_OUT_PAGE = 1_000;
 
@@ -37,7 +44,9 @@ export async function runScheduledTick(deps: ScheduleDeps, now = Date.now()) {
     now,
     new Date(now - QUEUED_ABANDON_MS).toISOString(),
     now - RUNNING_ABANDON_GRACE_MS,
+    new Date(now - STAGED_ABANDON_MS).toISOString(),
   );
+  const resumed = await resumeOverdueStagedRuns(deps, now);
   // After abandoning, so a run failed just now counts; before queueing, which changes no outcome.
   await staleSyncFindingStatement(
     deps.db,
@@ -45,17 +54,7 @@ export async function runScheduledTick(deps: ScheduleDeps, now = Date.now()) {
     new Date(now - SYNC_STALE_INTERVALS * CRON_INTERVAL_MINUTES * 60_000).toISOString(),
   ).run();
 
-  let queued = 0;
-  let skipped = 0;
-  let after = "";
-  for (;;) {
-    const ids = await listEnabledIntegrationIds(deps.db, after, FAN_OUT_PAGE);
-    if (ids.length === 0) break;
-    const runs = await enqueueSyncs(deps.db, deps.queue, ids, "cron");
-    queued += runs.length;
-    skipped += ids.length - runs.length;
-    after = ids[ids.length - 1]!;
-  }
+  const { queued, skipped } = await queueEnabledIntegrations(deps);
 
   // Endpoints with events no message is carrying (a send lost after a commit, a retry whose
   // message ran out): woken here, so nothing waits longer than one tick.
@@ -67,14 +66,55 @@ export async function runScheduledTick(deps: ScheduleDeps, now = Date.now()) {
   );
   // Normally done by the roster findings job; here for uploads that died while staging.
   const rosterRowsPurged = await purgeOldRosters(deps.db, now);
+  // Normally done by the run itself after its switch; here for runs that died or were abandoned.
+  const stagingRowsDiscarded = await discardInactiveStaging(deps.db, STAGING_DISCARD_BATCHES);
   log("info", "cron_tick", {
     queued,
     alreadyActive: skipped,
     abandoned,
+    resumed,
     webhooksWoken,
     pruned,
     rosterRowsPurged,
+    stagingRowsDiscarded,
     leaseMs: LEASE_MS,
   });
-  return { queued, skipped, abandoned, webhooksWoken, pruned, rosterRowsPurged };
+  return {
+    queued,
+    skipped,
+    abandoned,
+    resumed,
+    webhooksWoken,
+    pruned,
+    rosterRowsPurged,
+    stagingRowsDiscarded,
+  };
+}
+
+/** One cron run per enabled integration that is not busy, FAN_OUT_PAGE ids per D1 query. */
+async function queueEnabledIntegrations(deps: ScheduleDeps): Promise<{ queued: number; skipped: number }> {
+  let queued = 0;
+  let skipped = 0;
+  let after = "";
+  for (;;) {
+    const ids = await listEnabledIntegrationIds(deps.db, after, FAN_OUT_PAGE);
+    if (ids.length === 0) break;
+    const runs = await enqueueSyncs(deps.db, deps.queue, ids, "cron");
+    queued += runs.length;
+    skipped += ids.length - runs.length;
+    after = ids[ids.length - 1]!;
+  }
+  return { queued, skipped };
+}
+
+/**
+ * Staged runs whose continuation is overdue get a new message: a lost message or a dead attempt
+ * costs one tick, never the pages already listed (docs/sync.md#continuation).
+ */
+async function resumeOverdueStagedRuns(deps: ScheduleDeps, now: number): Promise<number> {
+  const overdue = await takeOverdueStagedRuns(deps.db, now, CONTINUATION_GRACE_MS);
+  for (let i = 0; i < overdue.length; i += QUEUE_SEND_BATCH_MAX) {
+    await deps.queue.sendBatch(overdue.slice(i, i + QUEUE_SEND_BATCH_MAX).map((body) => ({ body })));
+  }
+  return overdue.length;
 }

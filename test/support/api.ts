@@ -90,7 +90,10 @@ export type EnvOverrides = Partial<
     | "MAX_SUPER_ADMINS"
     | "ACCESS_TEAM_DOMAIN"
     | "ACCESS_AUD"
-    | "ACCESS_ADMIN_EMAILS",
+    | "ACCESS_ADMIN_EMAILS"
+    | "STAGED_SYNC_MIN_PAGES"
+    | "STAGED_SYNC_PAGES_PER_INVOCATION"
+    | "STAGED_SYNC_DIFF_CHUNK",
     unknown
   >
 >;

@@ -1,10 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CloudflareClient } from "../../src/cloudflare/client";
 import { TOKEN_BUDGET_REQUESTS, TOKEN_BUDGET_WINDOW_MS } from "../../src/cloudflare/errors";
-import { MAX_PAGES_PER_SYNC } from "../../src/sync/fetch-members";
 import { PACER_BURST, Pacer, SYNC_BUDGET_SHARE } from "../../src/sync/pacer";
-import { setupAccount } from "../support/simulator";
-import { connect, waitForRun } from "../support/sync";
 
 /** A pacer on a fake clock: waiting advances time instead of sleeping. */
 function fakePacer(rateLimit: CloudflareClient["rateLimit"] = null) {
@@ -43,21 +40,5 @@ describe("pacing under the token's rate budget", () => {
     const r = await request();
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toMatchObject({ kind: "budget", retryAfterSeconds: 240 });
-  });
-
-  it("refuses at once an account too large to list within the budget in one sync, changing nothing", async () => {
-    const members = (MAX_PAGES_PER_SYNC + 1) * 50;
-    const account = await setupAccount({ generateMembers: members });
-    const integration = await connect(account);
-    const run = await waitForRun(integration.lastSync!.id);
-    expect(run).toMatchObject({
-      status: "failed",
-      error: { code: "cloudflare_rate_limited" },
-      counts: { seen: 0 },
-    });
-    expect(run.error.message).toContain(`${members} members`);
-    expect(run.error.message).toMatch(/too large for one sync/);
-    // Page 1 and the account read: the budget is not spent on an attempt that cannot finish.
-    expect(run.apiRequests).toBe(2);
   });
 });

@@ -1,0 +1,332 @@
+/**
+ * Staged syncs (docs/sync.md#staged-sync) on small accounts: tests stage above 2 pages and list
+ * at most 2 pages per delivery, so a 6-page account takes several deliveries. Each delivery is
+ * run by hand; the continuation messages are captured, so crashes and lost messages are ours.
+ */
+import { env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config";
+import { abandonRun } from "../../src/store/sync-runs";
+import type { SyncMessage } from "../../src/sync/enqueue";
+import { runScheduledTick } from "../../src/sync/schedule";
+import { api, callWorker } from "../support/api";
+import { rawMember, setupAccount, sim } from "../support/simulator";
+import { capturingQueue, runOf, runQueueMessage, storedAccounts, storedEvents } from "../support/sync";
+
+// Chunks of 7 members: every staged diff here crosses dozens of chunk boundaries.
+const STAGED = {
+  STAGED_SYNC_MIN_PAGES: "2",
+  STAGED_SYNC_PAGES_PER_INVOCATION: "2",
+  STAGED_SYNC_DIFF_CHUNK: "7",
+};
+const IN_MEMORY = { STAGED_SYNC_MIN_PAGES: "1000" };
+const MEMBERS = 260; // 6 pages of 50
+
+/** Runs one delivery of `message` with the continuation it sends captured. */
+async function deliverStaged(message: SyncMessage, overrides: Record<string, string> = STAGED, attempts = 1) {
+  const { queue, messages } = capturingQueue();
+  const result = await runQueueMessage({ ...overrides, SYNC_QUEUE: queue }, message, { attempts });
+  return {
+    continuation: messages[0] ?? null,
+    retried: result.retryMessages.length > 0,
+    delays: result.delays,
+  };
+}
+
+/** Delivers a run's messages until it ends; returns how many deliveries it took. */
+async function deliverUntilDone(first: SyncMessage, overrides: Record<string, string> = STAGED) {
+  let message: SyncMessage | null = first;
+  let deliveries = 0;
+  while (message) {
+    deliveries++;
+    const { continuation } = await deliverStaged(message, overrides);
+    message = continuation;
+    expect(deliveries).toBeLessThan(20);
+  }
+  return deliveries;
+}
+
+/** Connects with the first sync's message captured. */
+async function connectCaptured(account: { name: string; token: string }) {
+  const { queue, messages } = capturingQueue();
+  const created = await callWorker({ SYNC_QUEUE: queue }, "POST", "/v1/integrations", {
+    body: { label: "Big", organizationName: account.name, apiToken: account.token },
+  });
+  expect(created.status, created.text).toBe(201);
+  return { integration: created.body, message: messages[0]! };
+}
+
+/** A manual sync with its message captured. */
+async function startCaptured(integrationId: string) {
+  const { queue, messages } = capturingQueue();
+  const started = await callWorker({ SYNC_QUEUE: queue }, "POST", `/v1/integrations/${integrationId}/sync`);
+  expect(started.status, started.text).toBe(202);
+  return messages[0]!;
+}
+
+/** The sync's member page requests (the connect check asks for a smaller page). */
+const memberRequests = async (accountId: string) =>
+  (await sim.requests({ accountId })).filter(
+    (r) => /\/members$/.test(r.path) && /(^|&)per_page=50(&|$)/.test(r.query),
+  ).length;
+
+const stagingRows = async (runId: string) =>
+  (await env.DB.prepare(
+    `SELECT (SELECT COUNT(*) FROM sync_staging WHERE run_id = ?1) + (SELECT COUNT(*) FROM sync_staged_pages WHERE run_id = ?1)
+          + (SELECT COUNT(*) FROM sync_staged_writes WHERE run_id = ?1) AS n`,
+  )
+    .bind(runId)
+    .first<{ n: number }>())!.n;
+
+// Counts every row written to user_accounts, independently of the code under test.
+beforeAll(async () => {
+  await env.DB.batch([
+    env.DB.prepare("CREATE TABLE IF NOT EXISTS test_member_writes (n INTEGER NOT NULL)"),
+    env.DB.prepare(
+      "INSERT INTO test_member_writes (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM test_member_writes)",
+    ),
+    env.DB.prepare(
+      "CREATE TRIGGER IF NOT EXISTS test_count_inserts AFTER INSERT ON user_accounts BEGIN UPDATE test_member_writes SET n = n + 1; END",
+    ),
+    env.DB.prepare(
+      "CREATE TRIGGER IF NOT EXISTS test_count_updates AFTER UPDATE ON user_accounts BEGIN UPDATE test_member_writes SET n = n + 1; END",
+    ),
+  ]);
+});
+
+const memberWrites = async () =>
+  (await env.DB.prepare("SELECT n FROM test_member_writes").first<{ n: number }>())!.n;
+
+/** A stored row without what differs between two integrations or two sync times. */
+const comparable = (rows: Record<string, any>[]) =>
+  rows.map(
+    ({ integration_id, first_seen_at, last_seen_at, removed_at, search_rowid, invited_at, ...rest }) => ({
+      ...rest,
+      removed: removed_at !== null,
+      invited: invited_at !== null,
+    }),
+  );
+
+/** Events as content: type, subject, label and changes, in a stable order. */
+const eventContent = (events: Record<string, any>[]) =>
+  events
+    .map((e) => ({
+      type: e.type,
+      account: e.account_id,
+      email: e.email,
+      changes: e.changes,
+      actor: e.actor && JSON.parse(e.actor).email,
+    }))
+    .sort((a, b) => `${a.account}${a.type}`.localeCompare(`${b.account}${b.type}`));
+
+/** The same 1–2% change applied to an account: renamed, re-roled, removed and new members. */
+async function changeSome(accountId: string) {
+  const members = await sim.members(accountId);
+  await sim.patchMember(accountId, members[3]!.id, { user: { ...members[3]!.user, first_name: "Renamed" } });
+  await sim.patchMember(accountId, members[77]!.id, {
+    roles: [{ id: "r-ro", name: "Administrator Read Only", description: "", permissions: {} }],
+  });
+  await sim.deleteMember(accountId, members[150]!.id);
+  await sim.deleteMember(accountId, members[240]!.id);
+  await sim.addMembers(accountId, [rawMember(91_001), rawMember(91_002)]);
+}
+
+describe("staged sync", () => {
+  it("lists across deliveries and a crashed attempt, asking for each page once, and ends with the exact list", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    const first = await deliverStaged(message);
+    // The continuation is a new message (acknowledged, not retried): it never counts as a rate-limited attempt.
+    expect(first.continuation).toEqual(message);
+    expect(first.retried).toBe(false);
+    expect((await runOf(message.runId)).progress).toEqual({ pagesListed: 3, pagesExpected: 6 });
+    const shown = await api("GET", `/v1/integrations/${integration.id}`);
+    expect(shown.body.lastSync).toMatchObject({
+      status: "queued",
+      progress: { pagesListed: 3, pagesExpected: 6 },
+    });
+    expect(await storedAccounts(integration.id)).toHaveLength(0);
+
+    // An attempt that dies holding the lease: the next delivery waits for the lease, then continues.
+    await env.DB.prepare(
+      "UPDATE sync_runs SET status = 'running', lease_token = 'dead', lease_until = ? WHERE id = ?",
+    )
+      .bind(Date.now() + 60_000, message.runId)
+      .run();
+    const blocked = await deliverStaged(first.continuation!);
+    expect(blocked.retried).toBe(true);
+    await env.DB.prepare("UPDATE sync_runs SET lease_until = 1 WHERE id = ?").bind(message.runId).run();
+
+    const deliveries = await deliverUntilDone(first.continuation!);
+    expect(deliveries).toBe(2);
+    const run = await runOf(message.runId);
+    expect(run).toMatchObject({
+      status: "succeeded",
+      counts: { seen: MEMBERS, added: MEMBERS, updated: 0, removed: 0, unchanged: 0 },
+      progress: { pagesListed: 6, pagesExpected: 6 },
+    });
+    expect(await memberRequests(account.accountId)).toBe(Math.ceil(MEMBERS / 50));
+    const stored = await storedAccounts(integration.id);
+    const served = (await sim.members(account.accountId)).map((m) => m.id).sort();
+    expect(stored.map((r) => r.id).sort()).toEqual(served);
+    const events = await storedEvents(integration.id);
+    expect(
+      events
+        .filter((e) => e.type === "account.added")
+        .map((e) => e.account_id)
+        .sort(),
+    ).toEqual(served);
+    expect(events.map((e) => e.ordinal)).toEqual(events.map((_, i) => i));
+    expect((await api("GET", `/v1/integrations/${integration.id}`)).body.accountCount).toBe(MEMBERS);
+    expect(await stagingRows(message.runId)).toBe(0);
+  });
+
+  it("discards a dead run's staging at the next run, serving the previous list meanwhile", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    await deliverUntilDone(message);
+    const before = await storedAccounts(integration.id);
+    await sim.deleteMember(account.accountId, before[0]!.id);
+    await sim.addMembers(account.accountId, [rawMember(90_001)]);
+
+    const dead = await startCaptured(integration.id);
+    await deliverStaged(dead);
+    expect(await stagingRows(dead.runId)).toBeGreaterThan(100);
+    expect(await storedAccounts(integration.id)).toEqual(before);
+    await abandonRun(env.DB, dead.runId, Date.now());
+
+    const next = await startCaptured(integration.id);
+    const { continuation } = await deliverStaged(next);
+    expect(await stagingRows(dead.runId)).toBe(0);
+    expect(await storedAccounts(integration.id)).toEqual(before);
+    await deliverUntilDone(continuation!);
+    expect(await runOf(next.runId)).toMatchObject({
+      status: "succeeded",
+      counts: { seen: MEMBERS, added: 1, removed: 1, unchanged: MEMBERS - 1 },
+    });
+    expect(await stagingRows(next.runId)).toBe(0);
+  });
+
+  it("fails a listing whose total moves between deliveries as inconsistent, changing nothing", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    await deliverUntilDone(message);
+    const before = await storedAccounts(integration.id);
+    const eventsBefore = await storedEvents(integration.id);
+    await sim.addMembers(account.accountId, [rawMember(90_002)]);
+
+    const run = await startCaptured(integration.id);
+    const { continuation } = await deliverStaged(run);
+    await sim.fault(
+      { accountId: account.accountId, route: "members", page: 5 },
+      { kind: "total_count", delta: 7 },
+      1,
+    );
+    await deliverUntilDone(continuation!);
+    const ended = await runOf(run.runId);
+    expect(ended).toMatchObject({ status: "failed", error: { code: "cloudflare_invalid_response" } });
+    expect(ended.error.message).toMatch(/changed while it was being read/);
+    expect(await storedAccounts(integration.id)).toEqual(before);
+    expect(await storedEvents(integration.id)).toEqual(eventsBefore);
+  });
+
+  it("resumes a run whose continuation message was lost, from the cron tick", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { message } = await connectCaptured(account);
+    const lost = await deliverStaged(message);
+    expect(lost.continuation).not.toBeNull();
+    const config = await loadConfig(env as never);
+    if (!config.ok) throw new Error(config.error);
+    const { queue, messages } = capturingQueue();
+    const tick = { db: env.DB, queue: queue as unknown as Queue, config: config.value };
+    await runScheduledTick(tick, Date.now());
+    expect(messages.filter((m) => m.runId === message.runId)).toHaveLength(0);
+    await runScheduledTick(tick, Date.now() + 5 * 60_000);
+    const resent = messages.filter((m) => m.runId === message.runId);
+    expect(resent).toHaveLength(1);
+    await deliverUntilDone(resent[0]!);
+    expect(await runOf(message.runId)).toMatchObject({ status: "succeeded", counts: { seen: MEMBERS } });
+    expect(await memberRequests(account.accountId)).toBe(Math.ceil(MEMBERS / 50));
+  });
+
+  it("stages an account page 1 reveals as large, without asking for a page twice", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    // No size known in advance: the listing starts in memory and switches to staging at page 1.
+    await deliverUntilDone({ runId: message.runId, integrationId: integration.id });
+    expect(await runOf(message.runId)).toMatchObject({
+      status: "succeeded",
+      counts: { seen: MEMBERS, added: MEMBERS },
+      progress: { pagesListed: 6, pagesExpected: 6 },
+    });
+    expect(await memberRequests(account.accountId)).toBe(6);
+  });
+
+  it("writes no member rows and no events for an unchanged account, and the same as in memory for a changed one", async () => {
+    const members = Array.from({ length: MEMBERS }, (_, i) => rawMember(i + 1));
+    const memoryAccount = await setupAccount({ members });
+    const stagedAccount = await setupAccount({ members });
+    const memory = await connectCaptured(memoryAccount);
+    const staged = await connectCaptured(stagedAccount);
+    await deliverUntilDone(memory.message, IN_MEMORY);
+    await deliverUntilDone(staged.message);
+    expect(comparable(await storedAccounts(staged.integration.id))).toEqual(
+      comparable(await storedAccounts(memory.integration.id)),
+    );
+
+    const rows = await storedAccounts(staged.integration.id);
+    const events = await storedEvents(staged.integration.id);
+    const writes = await memberWrites();
+    const unchanged = await startCaptured(staged.integration.id);
+    await deliverUntilDone(unchanged);
+    expect(await runOf(unchanged.runId)).toMatchObject({
+      status: "succeeded",
+      counts: { seen: MEMBERS, added: 0, updated: 0, removed: 0, unchanged: MEMBERS },
+    });
+    expect(await memberWrites()).toBe(writes);
+    expect(await storedAccounts(staged.integration.id)).toEqual(rows);
+    expect(await storedEvents(staged.integration.id)).toEqual(events);
+
+    await changeSome(memoryAccount.accountId);
+    await changeSome(stagedAccount.accountId);
+    const memoryRun = await startCaptured(memory.integration.id);
+    const stagedRun = await startCaptured(staged.integration.id);
+    await deliverUntilDone(memoryRun, IN_MEMORY);
+    await deliverUntilDone(stagedRun);
+    const memoryResult = await runOf(memoryRun.runId);
+    expect(memoryResult.progress).toBeNull();
+    expect((await runOf(stagedRun.runId)).counts).toEqual(memoryResult.counts);
+    expect(memoryResult.counts).toMatchObject({ added: 2, updated: 2, removed: 2 });
+    expect(comparable(await storedAccounts(staged.integration.id))).toEqual(
+      comparable(await storedAccounts(memory.integration.id)),
+    );
+    const since = (e: Record<string, any>[], runId: string) => e.filter((x) => x.sync_id === runId);
+    expect(eventContent(since(await storedEvents(staged.integration.id), stagedRun.runId))).toEqual(
+      eventContent(since(await storedEvents(memory.integration.id), memoryRun.runId)),
+    );
+  });
+
+  it("changes nothing when the lease is taken over before the switch", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    let next: SyncMessage | null = message;
+    for (let i = 0; i < 2; i++) next = (await deliverStaged(next!)).continuation;
+    // The last delivery lists page 6, then reads the sources: slowed, so the lease moves meanwhile.
+    for (const route of ["audit", "tokens", "sso"]) {
+      await sim.fault({ accountId: account.accountId, route }, { kind: "timeout", ms: 1000 }, 1);
+    }
+    const last = deliverStaged(next!);
+    const listed = () =>
+      env.DB.prepare("SELECT pages_listed FROM sync_runs WHERE id = ?").bind(message.runId);
+    while ((await listed().first<{ pages_listed: number }>())!.pages_listed < 6) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await env.DB.prepare("UPDATE sync_runs SET lease_token = 'another attempt' WHERE id = ?")
+      .bind(message.runId)
+      .run();
+    await last;
+    expect(await storedAccounts(integration.id)).toEqual([]);
+    expect(await storedEvents(integration.id)).toEqual([]);
+    expect(await runOf(message.runId)).toMatchObject({ status: "running", counts: { seen: 0 } });
+  });
+});
