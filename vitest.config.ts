@@ -48,8 +48,8 @@ export default defineConfig(async () => {
       }),
       zodStandIn,
     ],
-    // The same zod stand-ins as the deployed bundle (wrangler.jsonc "alias"), so tests run what
-    // ships. The simulator is no part of the Worker: it keeps the whole of zod.
+    // The same zod and Hono stand-ins as the deployed bundle (wrangler.jsonc "alias"), so tests run
+    // what ships. The simulator is no part of the Worker: it keeps the whole of zod.
     resolve: {
       alias: [
         {
@@ -59,6 +59,14 @@ export default defineConfig(async () => {
         {
           find: /^\.\.\/core\/to-json-schema\.js$/,
           replacement: path.join(import.meta.dirname, "build/zod-to-json-schema.mjs"),
+        },
+        {
+          find: /^\.\/memoizer\.js$/,
+          replacement: path.join(import.meta.dirname, "build/zod-memoizer.mjs"),
+        },
+        {
+          find: /^\.\/utils\/mount\.js$/,
+          replacement: path.join(import.meta.dirname, "build/hono-mount.mjs"),
         },
       ],
     },

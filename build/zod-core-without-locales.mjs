@@ -3,7 +3,7 @@ export * from "../node_modules/zod/v4/core/core.js";
 export * from "../node_modules/zod/v4/core/parse.js";
 export * from "../node_modules/zod/v4/core/errors.js";
 export * from "../node_modules/zod/v4/core/schemas.js";
-export * from "../node_modules/zod/v4/core/memoizer.js";
+export * from "./zod-memoizer.mjs";
 export * from "../node_modules/zod/v4/core/checks.js";
 export * from "../node_modules/zod/v4/core/versions.js";
 export * as util from "../node_modules/zod/v4/core/util.js";

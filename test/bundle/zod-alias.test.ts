@@ -2,11 +2,13 @@
 import { describe, expect, it } from "vitest";
 import * as lean from "../../build/zod.mjs";
 import * as leanProcessors from "../../build/zod-json-schema-processors.mjs";
+import * as leanMemoizer from "../../build/zod-memoizer.mjs";
 import * as leanToJsonSchema from "../../build/zod-to-json-schema.mjs";
 // A path import bypasses the "zod" alias: the installed package itself (its own imports of its
 // JSON Schema modules still get the stand-ins, as in the bundle).
 import * as real from "../../node_modules/zod/index.js";
 import * as realProcessors from "../../node_modules/zod/v4/core/json-schema-processors.js";
+import * as realMemoizer from "../../node_modules/zod/v4/core/memoizer.js";
 import * as realToJsonSchema from "../../node_modules/zod/v4/core/to-json-schema.js";
 
 const names = (ns: object, drop: string[] = []) =>
@@ -61,5 +63,29 @@ describe("the zod stand-in used in the bundle", () => {
     const email = lean.z.string().min(3).max(80).regex(/@/);
     expect([email.minLength, email.maxLength]).toEqual([3, 80]);
     expect(lean.z.string().uuid().format).toBe("uuid");
+  });
+
+  it("runs zod without its cycle support, which no schema of the Worker needs", () => {
+    expect(names(leanMemoizer)).toEqual(names(realMemoizer));
+    const tree = lean.z.object({ items: lean.z.array(lean.z.record(lean.z.string(), lean.z.number())) });
+    // Containers install zod's default memoizer when none is set; the stand-in's is none.
+    expect(tree.parse({ items: [{ a: 1 }] })).toEqual({ items: [{ a: 1 }] });
+    expect(lean.config().memoizer).toBeUndefined();
+    const shared = { a: "x" };
+    const issues = tree.safeParse({ items: [shared, shared] }).error?.issues;
+    expect(issues?.map((issue) => issue.path)).toEqual([
+      ["items", 0, "a"],
+      ["items", 1, "a"],
+    ]);
+    // A recursive schema (z.lazy, or a getter in a shape) would need it back
+    // (build/zod-memoizer.mjs): none in the Worker's code.
+    expect("lazy" in lean.z).toBe(false);
+    const recursive = Object.entries(sources).filter(
+      ([file, text]) =>
+        file.startsWith("../../src/") &&
+        /from "(zod|@hono\/zod-openapi)"/.test(text) &&
+        /\bget\s+\w+\s*\(\s*\)|\blazy\s*\(/.test(text),
+    );
+    expect(recursive.map(([file]) => file)).toEqual([]);
   });
 });
