@@ -6,7 +6,9 @@
  * audience tag. A valid one signs the user in; anything else is ignored, so the token sign-in
  * stays available (the header alone never grants anything).
  */
-import { createRemoteJWKSet, errors, jwtVerify } from "jose";
+import { createRemoteJWKSet, jwtVerify } from "jose";
+// The one class, not jose's `errors` namespace, which keeps every error class in the bundle.
+import { JOSEError } from "jose/errors";
 import type { AccessConfig } from "../config";
 import { log } from "../lib/log";
 
@@ -52,6 +54,6 @@ export async function verifyAccessJwt(access: AccessConfig, jwt: string): Promis
  * does not keep function names (wrangler.jsonc "keep_names"), so `name` would be a minified letter.
  */
 function describeRefusal(e: unknown): string {
-  if (e instanceof errors.JOSEError) return `${e.code}: ${e.message}`;
+  if (e instanceof JOSEError) return `${e.code}: ${e.message}`;
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
