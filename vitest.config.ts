@@ -65,6 +65,10 @@ export default defineConfig(async () => {
           replacement: path.join(import.meta.dirname, "build/zod-memoizer.mjs"),
         },
         {
+          find: /^\.\/doc\.js$/,
+          replacement: path.join(import.meta.dirname, "build/zod-doc.mjs"),
+        },
+        {
           find: /^\.\/utils\/mount\.js$/,
           replacement: path.join(import.meta.dirname, "build/hono-mount.mjs"),
         },

@@ -1,12 +1,14 @@
 /// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
 import * as lean from "../../build/zod.mjs";
+import * as leanDoc from "../../build/zod-doc.mjs";
 import * as leanProcessors from "../../build/zod-json-schema-processors.mjs";
 import * as leanMemoizer from "../../build/zod-memoizer.mjs";
 import * as leanToJsonSchema from "../../build/zod-to-json-schema.mjs";
 // A path import bypasses the "zod" alias: the installed package itself (its own imports of its
 // JSON Schema modules still get the stand-ins, as in the bundle).
 import * as real from "../../node_modules/zod/index.js";
+import * as realDoc from "../../node_modules/zod/v4/core/doc.js";
 import * as realProcessors from "../../node_modules/zod/v4/core/json-schema-processors.js";
 import * as realMemoizer from "../../node_modules/zod/v4/core/memoizer.js";
 import * as realToJsonSchema from "../../node_modules/zod/v4/core/to-json-schema.js";
@@ -87,5 +89,15 @@ describe("the zod stand-in used in the bundle", () => {
         /\bget\s+\w+\s*\(\s*\)|\blazy\s*\(/.test(text),
     );
     expect(recursive.map(([file]) => file)).toEqual([]);
+  });
+
+  it("leaves zod's code generator out, which Workers never let run", () => {
+    expect(names(leanDoc)).toEqual(names(realDoc));
+    // zod's own check, false under workerd's Cloudflare user agent: no fast path is generated.
+    expect(lean.util.allowsEval.value).toBe(false);
+    expect(() => new lean.core.Doc()).toThrow(/not in this bundle/);
+    const account = lean.z.object({ id: lean.z.string(), count: lean.z.number().optional() });
+    expect(account.parse({ id: "a", extra: true })).toEqual({ id: "a" });
+    expect(account.safeParse({ id: 1 }).error?.issues[0]?.message).toMatch(/expected string/);
   });
 });
