@@ -65,6 +65,10 @@ export default defineConfig(async () => {
           replacement: path.join(import.meta.dirname, "build/zod-memoizer.mjs"),
         },
         {
+          find: /^@asteasolutions\/zod-to-openapi$/,
+          replacement: path.join(import.meta.dirname, "build/zod-to-openapi.mjs"),
+        },
+        {
           find: /^\.\/doc\.js$/,
           replacement: path.join(import.meta.dirname, "build/zod-doc.mjs"),
         },
