@@ -4,7 +4,7 @@
  * lower-cased; a duplicate email is an error naming both lines. Errors name the CSV line (as a
  * text editor numbers it) or the JSON index, so the admin can fix the file.
  */
-import { csvParseRows } from "../lib/csv-parse";
+import { csvParseRows } from "d3-dsv";
 import type { ErrorDetail } from "../lib/errors";
 import { err, ok, type Result } from "../lib/result";
 
@@ -126,7 +126,7 @@ function readHeader(header: string[], problems: Problems): Map<string, number> |
 }
 
 /**
- * A CSV roster. csvParseRows (d3-dsv's, ported) parses RFC 4180 (quoted fields may hold commas, quotes and line breaks);
+ * A CSV roster. d3-dsv parses RFC 4180 (quoted fields may hold commas, quotes and line breaks);
  * a record's line is one more than the line breaks before it, counted from the parsed fields.
  */
 export function parseRosterCsv(text: string): Result<RosterPerson[], RosterProblem> {
