@@ -64,7 +64,12 @@ async function followRun(ctx: Context, runId: string, accountId: string) {
   const run = await waitFor(
     "the huge sync to end",
     async () => {
-      const r = await b.call("GET", `/v1/syncs/${runId}`);
+      // The local D1 answers nothing while the switch's long batch runs: ask again, don't give up.
+      const r = await b.call("GET", `/v1/syncs/${runId}`).catch((e: unknown) => {
+        if ((e as { name?: string } | null)?.name === "TimeoutError") return null;
+        throw e;
+      });
+      if (r === null) return undefined;
       const attempts = ctx.workerLog.events.filter((e) => e.event === "sync_run" && e.runId === runId);
       if (attempts.length > seen) {
         seen = attempts.length;
