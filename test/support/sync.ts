@@ -151,3 +151,26 @@ export async function runOf(runId: string) {
 
 export const runRow = (runId: string) =>
   env.DB.prepare("SELECT * FROM sync_runs WHERE id = ?").bind(runId).first<Record<string, any>>();
+
+/**
+ * Counts every insert into and update of user_accounts from now on (a test-only table and two
+ * triggers), so a test can assert that a sync wrote no member rows. Call once per file, in beforeAll.
+ */
+export async function countMemberWrites(): Promise<void> {
+  await env.DB.batch([
+    env.DB.prepare("CREATE TABLE IF NOT EXISTS test_member_writes (n INTEGER NOT NULL)"),
+    env.DB.prepare(
+      "INSERT INTO test_member_writes (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM test_member_writes)",
+    ),
+    env.DB.prepare(
+      "CREATE TRIGGER IF NOT EXISTS test_count_inserts AFTER INSERT ON user_accounts BEGIN UPDATE test_member_writes SET n = n + 1; END",
+    ),
+    env.DB.prepare(
+      "CREATE TRIGGER IF NOT EXISTS test_count_updates AFTER UPDATE ON user_accounts BEGIN UPDATE test_member_writes SET n = n + 1; END",
+    ),
+  ]);
+}
+
+/** user_accounts rows inserted or updated since countMemberWrites(). */
+export const memberWrites = async () =>
+  (await env.DB.prepare("SELECT n FROM test_member_writes").first<{ n: number }>())!.n;

@@ -11,7 +11,15 @@ import type { SyncMessage } from "../../src/sync/enqueue";
 import { runScheduledTick } from "../../src/sync/schedule";
 import { api, callWorker } from "../support/api";
 import { rawMember, setupAccount, sim } from "../support/simulator";
-import { capturingQueue, runOf, runQueueMessage, storedAccounts, storedEvents } from "../support/sync";
+import {
+  capturingQueue,
+  countMemberWrites,
+  memberWrites,
+  runOf,
+  runQueueMessage,
+  storedAccounts,
+  storedEvents,
+} from "../support/sync";
 
 // Chunks of 7 members: every staged diff here crosses dozens of chunk boundaries.
 const STAGED = {
@@ -79,23 +87,7 @@ const stagingRows = async (runId: string) =>
     .first<{ n: number }>())!.n;
 
 // Counts every row written to user_accounts, independently of the code under test.
-beforeAll(async () => {
-  await env.DB.batch([
-    env.DB.prepare("CREATE TABLE IF NOT EXISTS test_member_writes (n INTEGER NOT NULL)"),
-    env.DB.prepare(
-      "INSERT INTO test_member_writes (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM test_member_writes)",
-    ),
-    env.DB.prepare(
-      "CREATE TRIGGER IF NOT EXISTS test_count_inserts AFTER INSERT ON user_accounts BEGIN UPDATE test_member_writes SET n = n + 1; END",
-    ),
-    env.DB.prepare(
-      "CREATE TRIGGER IF NOT EXISTS test_count_updates AFTER UPDATE ON user_accounts BEGIN UPDATE test_member_writes SET n = n + 1; END",
-    ),
-  ]);
-});
-
-const memberWrites = async () =>
-  (await env.DB.prepare("SELECT n FROM test_member_writes").first<{ n: number }>())!.n;
+beforeAll(countMemberWrites);
 
 /** A stored row without what differs between two integrations or two sync times. */
 const comparable = (rows: Record<string, any>[]) =>

@@ -3,26 +3,19 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { forEachStoredPage } from "../../src/store/user-accounts-read";
 import { api } from "../support/api";
 import { rawMember, setupAccount, sim } from "../support/simulator";
-import { connect, connectAndSync, storedAccounts, storedEvents, syncNow, waitForRun } from "../support/sync";
+import {
+  connect,
+  connectAndSync,
+  countMemberWrites,
+  memberWrites,
+  storedAccounts,
+  storedEvents,
+  syncNow,
+  waitForRun,
+} from "../support/sync";
 
 // Counts every row written to user_accounts, independently of the code under test.
-beforeAll(async () => {
-  await env.DB.batch([
-    env.DB.prepare("CREATE TABLE IF NOT EXISTS test_member_writes (n INTEGER NOT NULL)"),
-    env.DB.prepare(
-      "INSERT INTO test_member_writes (n) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM test_member_writes)",
-    ),
-    env.DB.prepare(
-      "CREATE TRIGGER IF NOT EXISTS test_count_inserts AFTER INSERT ON user_accounts BEGIN UPDATE test_member_writes SET n = n + 1; END",
-    ),
-    env.DB.prepare(
-      "CREATE TRIGGER IF NOT EXISTS test_count_updates AFTER UPDATE ON user_accounts BEGIN UPDATE test_member_writes SET n = n + 1; END",
-    ),
-  ]);
-});
-
-const memberWrites = async () =>
-  (await env.DB.prepare("SELECT n FROM test_member_writes").first<{ n: number }>())!.n;
+beforeAll(countMemberWrites);
 
 /** A pending invitation as Cloudflare returns it: no user id, no names. */
 const pendingInvite = (n: number) => ({
