@@ -65,6 +65,8 @@ function classify(path: string): { route?: RouteKind; accountId?: string } {
   const rest = path.replace(/^\/client\/v4/, "");
   if (rest === "/user/tokens/verify") return { route: "user_verify" };
   if (rest === "/accounts") return { route: "accounts" };
+  const one = rest.match(/^\/accounts\/([^/]+)\/members\/[^/]+$/);
+  if (one) return { route: "member", accountId: decodeURIComponent(one[1] as string) };
   const m = rest.match(
     /^\/accounts\/([^/]+)(\/members|\/tokens\/verify|\/tokens|\/logs\/audit|\/sso_connectors)?$/,
   );
@@ -447,6 +449,21 @@ export function cloudflareRoutes(state: SimulatorState): Hono<{ Variables: Vars 
       if (account.resultInfo !== "no_totals") resultInfo.total_count = view.length;
       if (account.resultInfo === "full") resultInfo.total_pages = Math.ceil(view.length / perPage);
       return ok(served.length === 0 && account.emptyResult === "null" ? null : served, { resultInfo });
+    });
+  });
+
+  // Member Details. Unknown id: 404, code 1003 "Member not found for account" (the not-found
+  // fixture of Dwolla/scala-cloudflare's AccountMembersClientSpec; clients such as
+  // terraform-provider-cloudflare go by the 404 alone). Same member object as a list item.
+  app.get("/accounts/:accountId/members/:memberId", (c) => {
+    const accountId = c.req.param("accountId");
+    return answer(c, "member", accountId, (token) => {
+      const account = state.accounts.get(accountId);
+      if (!account) return FAILURES.noRoute(apiPath(new URL(c.req.url).pathname));
+      const t = token as Token;
+      if (!canRead(t, accountId)) return FAILURES.forbidden(t.forbiddenCode);
+      const member = account.members.find((m) => m.id === c.req.param("memberId"));
+      return member ? ok(member) : FAILURES.memberNotFound();
     });
   });
 

@@ -123,4 +123,5 @@ export const FAILURES = {
     ]),
   rateLimited: () => fail(429, 971, CODE_MESSAGES[971] as string),
   badRequest: (message: string) => fail(400, 1001, message),
+  memberNotFound: () => fail(404, 1003, "Member not found for account"),
 } as const;

@@ -9,6 +9,7 @@ import type { RouteKind } from "./state.ts";
 
 const ROUTE_KINDS = [
   "members",
+  "member",
   "account",
   "accounts",
   "user_verify",

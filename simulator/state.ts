@@ -26,6 +26,7 @@ export type EmptyResult = "array" | "null";
 /** The Cloudflare endpoints the simulator serves; faults and the request log refer to them by these names. */
 export type RouteKind =
   | "members"
+  | "member"
   | "account"
   | "accounts"
   | "user_verify"
