@@ -27,6 +27,7 @@ export interface AppEnv extends Env {
   STAGED_SYNC_INVOCATION_MS?: string;
   STAGED_SYNC_PAGES_PER_INVOCATION?: string;
   STAGED_SYNC_DIFF_CHUNK?: string;
+  STAGED_SYNC_CONFIRM_MAX?: string;
 }
 
 /**
@@ -57,6 +58,8 @@ const DEFAULT_STAGED_SYNC_MIN_PAGES = 200;
 const DEFAULT_STAGED_SYNC_DIFF_CHUNK = 2_000;
 /** A staged attempt stops listing after this long: queue consumers get 15 minutes of wall time. */
 const DEFAULT_STAGED_SYNC_INVOCATION_MS = 12 * 60_000;
+/** Unlisted members a staged sync asks about one by one: ten pages' worth of requests. */
+const DEFAULT_STAGED_SYNC_CONFIRM_MAX = 500;
 
 export interface Config {
   adminToken: string;
@@ -78,8 +81,10 @@ export interface StagedSyncConfig {
   minPages: number;
   /** Wall time an attempt lists before it hands the run to the next delivery. */
   invocationMs: number;
-  /** Pages one attempt lists at most (0: no bound but time and budget); for tests. */
+  /** Requests (pages, confirmations) one attempt makes at most (0: no bound but time and budget); for tests. */
   pagesPerInvocation: number;
+  /** Stored members the pages did not list that are confirmed one by one (docs/sync.md#churn-during-a-staged-listing). */
+  confirmMax: number;
   /** Staged members diffed at once (and stored rows read per query). */
   diffChunk: number;
 }
@@ -153,6 +158,12 @@ const varsSchema = z.object({
   ),
   STAGED_SYNC_PAGES_PER_INVOCATION: optionalInt("STAGED_SYNC_PAGES_PER_INVOCATION", 0, 0, 1_000_000),
   STAGED_SYNC_DIFF_CHUNK: optionalInt("STAGED_SYNC_DIFF_CHUNK", DEFAULT_STAGED_SYNC_DIFF_CHUNK, 1, 10_000),
+  STAGED_SYNC_CONFIRM_MAX: optionalInt(
+    "STAGED_SYNC_CONFIRM_MAX",
+    DEFAULT_STAGED_SYNC_CONFIRM_MAX,
+    0,
+    100_000,
+  ),
 });
 
 function parseAdminToken(raw: string | undefined): Result<string, string> {
@@ -225,6 +236,7 @@ async function parseConfig(env: AppEnv): Promise<Result<Config, string>> {
       invocationMs: vars.data.STAGED_SYNC_INVOCATION_MS,
       pagesPerInvocation: vars.data.STAGED_SYNC_PAGES_PER_INVOCATION,
       diffChunk: vars.data.STAGED_SYNC_DIFF_CHUNK,
+      confirmMax: vars.data.STAGED_SYNC_CONFIRM_MAX,
     },
   });
 }

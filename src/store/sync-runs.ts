@@ -198,14 +198,23 @@ export async function releaseLease(db: D1Database, runId: string, leaseToken: st
     .run();
 }
 
-/** Gives the run back to the queue (long Retry-After): queued again, lease released. */
-export async function requeueRun(db: D1Database, runId: string, leaseToken: string, apiRequests: number) {
+/**
+ * Gives the run back to the queue (long Retry-After): queued again, lease released, due again at
+ * `resumeAt` (the cron resends a staged run only once that has long passed).
+ */
+export async function requeueRun(
+  db: D1Database,
+  runId: string,
+  leaseToken: string,
+  r: { apiRequests: number; resumeAt: number },
+) {
   await db
     .prepare(
-      `UPDATE sync_runs SET status = 'queued', lease_token = NULL, lease_until = NULL, api_requests = api_requests + ?
+      `UPDATE sync_runs SET status = 'queued', lease_token = NULL, lease_until = NULL, api_requests = api_requests + ?,
+              resume_at = ?
         WHERE id = ? AND lease_token = ?`,
     )
-    .bind(apiRequests, runId, leaseToken)
+    .bind(r.apiRequests, r.resumeAt, runId, leaseToken)
     .run();
 }
 

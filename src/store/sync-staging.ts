@@ -46,21 +46,97 @@ export function stagePageStatements(db: D1Database, p: StagedPage): D1PreparedSt
   ];
 }
 
-/** What a staged run has listed so far: its pages, the largest total_count they reported, and members once each. */
-export async function stagedProgress(
+/** The pages a staged run has listed: the next delivery asks for the others. */
+export async function stagedPages(db: D1Database, runId: string): Promise<Set<number>> {
+  const { results } = await db
+    .prepare("SELECT page FROM sync_staged_pages WHERE run_id = ?")
+    .bind(runId)
+    .all<{ page: number }>();
+  return new Set(results.map((r) => r.page));
+}
+
+/** A complete listing's figures: pages, the smallest and largest total_count reported, members once each. */
+export interface StagedTotals {
+  pages: number;
+  minTotal: number | null;
+  maxTotal: number | null;
+  members: number;
+}
+
+export async function stagedTotals(db: D1Database, runId: string): Promise<StagedTotals> {
+  const row = await db
+    .prepare(
+      `SELECT (SELECT COUNT(*) FROM sync_staged_pages WHERE run_id = ?1) AS pages,
+              (SELECT MIN(total_count) FROM sync_staged_pages WHERE run_id = ?1) AS minTotal,
+              (SELECT MAX(total_count) FROM sync_staged_pages WHERE run_id = ?1) AS maxTotal,
+              (SELECT COUNT(*) FROM sync_staging WHERE run_id = ?1) AS members`,
+    )
+    .bind(runId)
+    .first<StagedTotals>();
+  return row ?? { pages: 0, minTotal: null, maxTotal: null, members: 0 };
+}
+
+/**
+ * Stored members the listing did not list (docs/sync.md#churn-during-a-staged-listing): active
+ * rows of the integration neither staged nor confirmed gone by this run, in id order, at most
+ * `limit`; and how many this run has confirmed gone already.
+ */
+export async function unlistedMembers(
   db: D1Database,
-  runId: string,
-): Promise<{ pages: Set<number>; maxTotal: number | null; members: number }> {
-  const [pages, members] = await db.batch<Record<string, number | null>>([
-    db.prepare("SELECT page, total_count FROM sync_staged_pages WHERE run_id = ?").bind(runId),
-    db.prepare("SELECT COUNT(*) AS n FROM sync_staging WHERE run_id = ?").bind(runId),
+  q: { runId: string; integrationId: string; limit: number },
+): Promise<{ ids: string[]; confirmedGone: number }> {
+  const [unlisted, gone] = await db.batch<Record<string, unknown>>([
+    db
+      .prepare(
+        `SELECT u.id FROM user_accounts AS u
+          WHERE u.integration_id = ?1 AND u.removed_at IS NULL
+            AND NOT EXISTS (SELECT 1 FROM sync_staging AS s WHERE s.run_id = ?2 AND s.id = u.id)
+            AND NOT EXISTS (SELECT 1 FROM sync_staged_gone AS g WHERE g.run_id = ?2 AND g.id = u.id)
+          ORDER BY u.id LIMIT ?3`,
+      )
+      .bind(q.integrationId, q.runId, q.limit),
+    db.prepare("SELECT COUNT(*) AS n FROM sync_staged_gone WHERE run_id = ?").bind(q.runId),
   ]);
-  const totals = pages!.results.map((r) => r.total_count).filter((n): n is number => typeof n === "number");
   return {
-    pages: new Set(pages!.results.map((r) => r.page as number)),
-    maxTotal: totals.length > 0 ? Math.max(...totals) : null,
-    members: (members!.results[0]?.n as number) ?? 0,
+    ids: unlisted!.results.map((r) => r.id as string),
+    confirmedGone: (gone!.results[0]?.n as number) ?? 0,
   };
+}
+
+/**
+ * Aborts the batch it starts when this attempt no longer holds the run's lease (NULL into the NOT
+ * NULL status, as finishRunStatement does).
+ */
+export function leaseGuardStatement(db: D1Database, runId: string, leaseToken: string): D1PreparedStatement {
+  return db
+    .prepare("UPDATE sync_runs SET status = CASE WHEN lease_token = ?1 THEN status END WHERE id = ?2")
+    .bind(leaseToken, runId);
+}
+
+/**
+ * Records what Cloudflare answered about unlisted members, in one lease-guarded batch: those it
+ * still has are staged as if listed (page 0), those it no longer has are confirmed gone.
+ */
+export function stageConfirmedStatements(
+  db: D1Database,
+  c: { runId: string; leaseToken: string; found: readonly Member[]; gone: readonly string[] },
+): D1PreparedStatement[] {
+  return [
+    leaseGuardStatement(db, c.runId, c.leaseToken),
+    db
+      .prepare(
+        `INSERT INTO sync_staging (run_id, id, page, value)
+         SELECT ?1, j.value ->> 'id', 0, j.value FROM json_each(?2) AS j
+          WHERE true ON CONFLICT (run_id, id) DO NOTHING`,
+      )
+      .bind(c.runId, JSON.stringify(c.found)),
+    db
+      .prepare(
+        `INSERT INTO sync_staged_gone (run_id, id)
+         SELECT ?1, j.value FROM json_each(?2) AS j WHERE true ON CONFLICT (run_id, id) DO NOTHING`,
+      )
+      .bind(c.runId, JSON.stringify(c.gone)),
+  ];
 }
 
 /** Staged members after `afterId`, in id order, at most `limit`. */
@@ -125,53 +201,80 @@ export function stageWriteStatements(
 /** Rows deleted per statement when staging is discarded: bounded, so no statement runs long. */
 export const DISCARD_BATCH = 5_000;
 
+/** A run's staging tables, emptied in this order: its pages (the checkpoint) go last. */
 const STAGING_TABLES = [
   { table: "sync_staging", key: "run_id, id" },
-  { table: "sync_staged_pages", key: "run_id, page" },
+  { table: "sync_staged_gone", key: "run_id, id" },
   { table: "sync_staged_writes", key: "run_id, tag, seq" },
+  { table: "sync_staged_pages", key: "run_id, page" },
 ] as const;
 
 /** Deletes a run's staged writes (a final attempt that died before its switch left them). */
 export async function discardStagedWrites(db: D1Database, runId: string): Promise<number> {
-  return deleteInBatches(
-    db,
-    `DELETE FROM sync_staged_writes WHERE (run_id, tag, seq) IN (
-       SELECT run_id, tag, seq FROM sync_staged_writes WHERE run_id = ?1 LIMIT ?2)`,
-    [runId],
-    Number.POSITIVE_INFINITY,
-  );
+  return (await deleteRunRows(db, "sync_staged_writes", "run_id, tag, seq", runId, Number.POSITIVE_INFINITY))
+    .deleted;
 }
 
 /**
- * Deletes the staging rows of every run that is no longer queued or running (finished, failed,
- * abandoned or pruned), at most `maxBatches` statements per table; returns the rows deleted.
- * One integration never has two active runs, so this never touches a live run's rows.
+ * Deletes one run's staging rows, at most `maxBatches` statements per table; returns the rows
+ * deleted. Its pages go only once everything else is gone, so a discard cut short is found again
+ * by {@link inactiveStagedRuns}.
  */
-export async function discardInactiveStaging(db: D1Database, maxBatches: number): Promise<number> {
+export async function discardRunStaging(db: D1Database, runId: string, maxBatches: number): Promise<number> {
   let deleted = 0;
   for (const { table, key } of STAGING_TABLES) {
-    deleted += await deleteInBatches(
-      db,
-      `DELETE FROM ${table} WHERE (${key}) IN (
-         SELECT ${key} FROM ${table}
-          WHERE run_id NOT IN (SELECT id FROM sync_runs WHERE status IN ('queued', 'running')) LIMIT ?1)`,
-      [],
-      maxBatches,
-    );
+    const result = await deleteRunRows(db, table, key, runId, maxBatches);
+    deleted += result.deleted;
+    if (!result.done) break;
   }
   return deleted;
 }
 
-async function deleteInBatches(db: D1Database, sql: string, binds: unknown[], maxBatches: number) {
+/**
+ * Runs with staged pages that are no longer queued or running (finished, failed, abandoned or
+ * pruned): of one integration, or of every one when `integrationId` is null. Read from the pages
+ * table, a few rows per run; one integration never has two active runs.
+ */
+export async function inactiveStagedRuns(db: D1Database, integrationId: string | null): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT DISTINCT p.run_id FROM sync_staged_pages AS p
+        WHERE NOT EXISTS (SELECT 1 FROM sync_runs AS r WHERE r.id = p.run_id AND r.status IN ('queued', 'running'))
+          AND (?1 IS NULL OR EXISTS (SELECT 1 FROM sync_runs AS r WHERE r.id = p.run_id AND r.integration_id = ?1))`,
+    )
+    .bind(integrationId)
+    .all<{ run_id: string }>();
+  return results.map((r) => r.run_id);
+}
+
+/**
+ * Discards the staging of inactive runs (of one integration, or all when null), at most
+ * `maxBatches` statements per table and run; returns the rows deleted.
+ */
+export async function discardInactiveStaging(
+  db: D1Database,
+  integrationId: string | null,
+  maxBatches: number,
+): Promise<number> {
+  let deleted = 0;
+  for (const runId of await inactiveStagedRuns(db, integrationId)) {
+    deleted += await discardRunStaging(db, runId, maxBatches);
+  }
+  return deleted;
+}
+
+async function deleteRunRows(db: D1Database, table: string, key: string, runId: string, maxBatches: number) {
   let deleted = 0;
   for (let batch = 0; batch < maxBatches; batch++) {
     const result = await db
-      .prepare(sql)
-      .bind(...binds, DISCARD_BATCH)
+      .prepare(
+        `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE run_id = ?1 LIMIT ?2)`,
+      )
+      .bind(runId, DISCARD_BATCH)
       .run();
     const n = result.meta.changes ?? 0;
     deleted += n;
-    if (n < DISCARD_BATCH) break;
+    if (n < DISCARD_BATCH) return { deleted, done: true };
   }
-  return deleted;
+  return { deleted, done: false };
 }

@@ -47,7 +47,8 @@ export interface OpeningPages {
   pages: ReadonlyMap<number, Member[]>;
   totalPages: number;
   perPage: number;
-  totalCounts: number[];
+  /** Each page's total_count (null where it gave none). */
+  totalCounts: ReadonlyMap<number, number | null>;
 }
 
 export interface Listing {
@@ -63,13 +64,13 @@ export type PageAnswer = Result<{ result: CloudflareMember[]; resultInfo: Result
  */
 class PageSet {
   readonly pages = new Map<number, Member[]>();
-  readonly infos: ResultInfo[] = [];
+  readonly infos = new Map<number, ResultInfo>();
 
   /** Keeps one page's answer; the failure to report when it is one. */
   keep(page: number, answer: PageAnswer): ListFailure | null {
     if (!answer.ok) return answer.error;
     this.pages.set(page, answer.value.result.map(normalizeMember));
-    if (answer.value.resultInfo) this.infos.push(answer.value.resultInfo);
+    if (answer.value.resultInfo) this.infos.set(page, answer.value.resultInfo);
     return null;
   }
 
@@ -82,7 +83,9 @@ class PageSet {
       }
     }
     // A total that moved while we paged may have shifted members between pages we already read.
-    const totals = this.infos.map((i) => i.total_count).filter((n): n is number => typeof n === "number");
+    const totals = [...this.infos.values()]
+      .map((i) => i.total_count)
+      .filter((n): n is number => typeof n === "number");
     const expected = totals.length > 0 ? Math.max(...totals) : null;
     if (expected !== null && byId.size < expected) {
       return err({
@@ -145,7 +148,9 @@ export function memberPageFetcher(
 /** The listing so far, handed to the staged sync (opening pages past the end dropped). */
 function stageInstead(set: PageSet, totalPages: number, info: ResultInfo | null): StageInstead {
   const pages = new Map([...set.pages].filter(([page]) => page <= totalPages));
-  const totalCounts = set.infos.map((i) => i.total_count).filter((n): n is number => typeof n === "number");
+  const totalCounts = new Map(
+    [...pages.keys()].map((page) => [page, set.infos.get(page)?.total_count ?? null]),
+  );
   return { kind: "stage", opening: { pages, totalPages, perPage: servedPerPage(info), totalCounts } };
 }
 

@@ -39,7 +39,7 @@ import {
   type SyncTrigger,
   takeLease,
 } from "../store/sync-runs";
-import { discardInactiveStaging, discardStagedWrites } from "../store/sync-staging";
+import { discardInactiveStaging, discardRunStaging, discardStagedWrites } from "../store/sync-staging";
 import { forEachStoredPage } from "../store/user-accounts-read";
 import { getCredential } from "../vault/credentials";
 import { diffApiTokens } from "./api-token-diff";
@@ -54,7 +54,7 @@ import {
 } from "./fetch-members";
 import { Pacer, type PacerState } from "./pacer";
 import { readSources } from "./sources";
-import { diffStaged, STAGED_TAGS } from "./staged-diff";
+import { diffStaged, STAGED_TAGS, type StagedDiff } from "./staged-diff";
 import { continueStagedListing, type StagedListing } from "./staged-listing";
 import { type WebhookMessage, wakeWebhooksAfterCommit } from "./webhooks";
 
@@ -126,6 +126,8 @@ export interface HeldLease {
 class LeasedRun {
   private apiRequests = 0;
   private pages = 0;
+  /** This attempt lists into staging: a failure discards the run's staging rows. */
+  private stagedListing = false;
   /** D1 rows a staged attempt wrote before its result batch: pages staged, chunk writes, discards. */
   private stagingRowsWritten = 0;
   private readonly countWritten = (rows: number) => {
@@ -191,10 +193,13 @@ class LeasedRun {
     twoFactor: Promise<boolean | null>,
     opening: OpeningPages | null,
   ): Promise<RunOutcome> {
+    this.stagedListing = true;
     const row = this.lease.row;
     const resumed = row?.staged_pages_expected != null;
-    // A run that died earlier left its rows: gone before this one stages anything.
-    if (!resumed) this.countWritten(await discardInactiveStaging(this.deps.db, Number.POSITIVE_INFINITY));
+    // A run of this integration that died earlier left its rows: gone before this one stages anything.
+    if (!resumed) {
+      this.countWritten(await discardInactiveStaging(this.deps.db, integration.id, Number.POSITIVE_INFINITY));
+    }
     let listing: StagedListing;
     try {
       listing = await continueStagedListing(
@@ -203,6 +208,7 @@ class LeasedRun {
           client,
           pacer,
           accountId: integration.account_id,
+          integrationId: integration.id,
           runId: this.message.runId,
           leaseToken: this.lease.token,
           config: this.deps.config.stagedSync,
@@ -281,18 +287,25 @@ class LeasedRun {
     const runId = this.message.runId;
     // A final attempt that died after its diff left staged writes: this one diffs again.
     this.countWritten(await discardStagedWrites(db, runId));
-    const diff = await diffStaged(
-      {
-        db,
-        runId,
-        integrationId: integration.id,
-        previousSuccessAt: integration.last_successful_sync_at,
-        auditChanges: sources.audit?.changes ?? [],
-        invitations: invitationsOf(sources),
-        onWritten: this.countWritten,
-      },
-      this.deps.config.stagedSync.diffChunk,
-    );
+    let diff: StagedDiff;
+    try {
+      diff = await diffStaged(
+        {
+          db,
+          runId,
+          leaseToken: this.lease.token,
+          integrationId: integration.id,
+          previousSuccessAt: integration.last_successful_sync_at,
+          auditChanges: sources.audit?.changes ?? [],
+          invitations: invitationsOf(sources),
+          onWritten: this.countWritten,
+        },
+        this.deps.config.stagedSync.diffChunk,
+      );
+    } catch (e) {
+      if (isLeaseLost(e)) return this.superseded();
+      throw e;
+    }
     const statements = stagedSyncWriteStatements(
       db,
       { ...this.outcome(integration, enforceTwoFactor, sources), seen },
@@ -301,7 +314,7 @@ class LeasedRun {
     );
     const rowsWritten = await this.commit(integration, statements);
     if (rowsWritten === null) return DONE;
-    await discardInactiveStaging(db, Number.POSITIVE_INFINITY);
+    await discardRunStaging(db, runId, Number.POSITIVE_INFINITY);
     this.log({
       status: "succeeded",
       apiRequests: this.apiRequests,
@@ -382,7 +395,11 @@ class LeasedRun {
     f: ListFailure,
   ): Promise<RunOutcome> {
     if ((f.kind === "rate_limited" || f.kind === "budget") && this.attempt < MAX_RATE_LIMITED_ATTEMPTS) {
-      await requeueRun(this.deps.db, this.message.runId, this.lease.token, this.apiRequests);
+      // resume_at moves too, so the cron does not resend a staged run before its Retry-After.
+      await requeueRun(this.deps.db, this.message.runId, this.lease.token, {
+        apiRequests: this.apiRequests,
+        resumeAt: Date.now() + f.retryAfterSeconds * 1000,
+      });
       this.log({ status: "requeued", apiRequests: this.apiRequests, retryAfterSeconds: f.retryAfterSeconds });
       return { kind: "retry", delaySeconds: f.retryAfterSeconds };
     }
@@ -489,6 +506,9 @@ class LeasedRun {
       seen: 0,
     });
     this.log({ status: "failed", apiRequests: this.apiRequests, pages: this.pages, error: f.code });
+    // Only runs no longer active are discarded: nothing, if another attempt holds this one.
+    if (this.stagedListing)
+      await discardInactiveStaging(this.deps.db, this.message.integrationId, Number.POSITIVE_INFINITY);
     await wakeWebhooksAfterCommit(this.deps.db, this.deps.webhookQueue);
     return DONE;
   }

@@ -25,7 +25,7 @@ export const RUNNING_ABANDON_GRACE_MS = 5 * 60_000;
 export const STAGED_ABANDON_MS = 24 * 60 * 60_000;
 /** A staged run's continuation this late (or its attempt's lease this long expired) lost its message. */
 export const CONTINUATION_GRACE_MS = 2 * 60_000;
-/** Staging rows of finished runs deleted per tick and table, in statements of DISCARD_BATCH. */
+/** Staging rows of each finished run deleted per tick and table, in statements of DISCARD_BATCH. */
 const STAGING_DISCARD_BATCHES = 20;
 /** Integration ids read per D1 query during fan-out. */
 const FAN_OUT_PAGE = 1_000;
@@ -67,7 +67,7 @@ export async function runScheduledTick(deps: ScheduleDeps, now = Date.now()) {
   // Normally done by the roster findings job; here for uploads that died while staging.
   const rosterRowsPurged = await purgeOldRosters(deps.db, now);
   // Normally done by the run itself after its switch; here for runs that died or were abandoned.
-  const stagingRowsDiscarded = await discardInactiveStaging(deps.db, STAGING_DISCARD_BATCHES);
+  const stagingRowsDiscarded = await discardInactiveStaging(deps.db, null, STAGING_DISCARD_BATCHES);
   log("info", "cron_tick", {
     queued,
     alreadyActive: skipped,

@@ -8,7 +8,12 @@ import { assignActors, type MembershipChange } from "../domain/audit";
 import type { MemberDiff } from "../domain/diff";
 import { eventsFromDiff } from "../domain/event";
 import { eventRow } from "../store/events";
-import { forEachStoredInRange, readStagedChunk, stageWriteStatements } from "../store/sync-staging";
+import {
+  forEachStoredInRange,
+  leaseGuardStatement,
+  readStagedChunk,
+  stageWriteStatements,
+} from "../store/sync-staging";
 import { STORED_PAGE_ROWS } from "../store/user-accounts-row";
 import { updateGroups, upsertRows } from "../store/user-accounts-write";
 import { MemberDiffer } from "./diff";
@@ -29,6 +34,8 @@ export interface StagedDiff {
 export interface StagedDiffInput {
   db: D1Database;
   runId: string;
+  /** Each chunk's writes abort when this attempt lost the run's lease. */
+  leaseToken: string;
   integrationId: string;
   previousSuccessAt: string | null;
   auditChanges: readonly MembershipChange[];
@@ -86,7 +93,10 @@ async function stageChunk(input: StagedDiffInput, diff: MemberDiff, result: Stag
     return stageWriteStatements(input.db, input.runId, tag, first, rows);
   });
   if (statements.length > 0) {
-    const results = await input.db.batch(statements);
+    const results = await input.db.batch([
+      leaseGuardStatement(input.db, input.runId, input.leaseToken),
+      ...statements,
+    ]);
     input.onWritten(results.reduce((n, r) => n + (r.meta.rows_written ?? 0), 0));
   }
   result.counts.added += inserted.length;

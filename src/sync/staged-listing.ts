@@ -1,33 +1,28 @@
 /**
  * The listing of a staged sync (docs/sync.md#staged-sync): every page goes to D1 as it arrives,
  * with the page recorded as done in the same batch, so an attempt holds one page per connection
- * and the next delivery asks only for the pages still missing. An attempt stops listing when its
- * wall time is used up or the pacer would wait longer than an invocation should; the run then
- * continues in the next delivery. Complete means: every page of the count page 1 reported is
- * staged, and no fewer distinct members than the largest total_count any page reported.
+ * and the next delivery asks only for the pages still missing. An attempt stops when its
+ * allowance (wall time, pacer) is used up; the run then continues in the next delivery. Complete
+ * means: every page of the count page 1 reported is staged, and every stored member the pages did
+ * not list has been asked about (staged-confirm.ts).
  */
 
 import type { CloudflareClient } from "../cloudflare/client";
 import { normalizeMember } from "../cloudflare/member";
 import type { StagedSyncConfig } from "../config";
 import type { Member } from "../domain/member";
-import { stagedProgress, stagePageStatements } from "../store/sync-staging";
-import {
-  checkTotals,
-  type ListFailure,
-  memberPageFetcher,
-  type OpeningPages,
-  PAGE_CONCURRENCY,
-  type PageAnswer,
-  sizeOf,
-} from "./fetch-members";
+import { stagedPages, stagedTotals, stagePageStatements } from "../store/sync-staging";
+import { checkTotals, memberPageFetcher, type OpeningPages, type PageAnswer, sizeOf } from "./fetch-members";
 import type { Pacer } from "./pacer";
+import { AttemptAllowance, type StagedStop } from "./staged-attempt";
+import { confirmUnlisted } from "./staged-confirm";
 
 export interface StagedListingContext {
   db: D1Database;
   client: CloudflareClient;
   pacer: Pacer;
   accountId: string;
+  integrationId: string;
   runId: string;
   leaseToken: string;
   config: StagedSyncConfig;
@@ -39,10 +34,11 @@ export interface StagedListingContext {
   onWritten: (rows: number) => void;
 }
 
+type Size = { totalPages: number; perPage: number };
+
 export type StagedListing =
   | { kind: "listed"; pages: number; members: number }
-  | { kind: "paused"; delaySeconds: number }
-  | { kind: "failed"; failure: ListFailure }
+  | StagedStop
   /** Page 1 has no totals: the listing cannot be staged and walks in memory instead. */
   | { kind: "unsized" };
 
@@ -52,38 +48,50 @@ export async function continueStagedListing(
   opening: OpeningPages | null,
 ): Promise<StagedListing> {
   const fetchPage = memberPageFetcher(ctx.client, ctx.accountId, ctx.pacer);
-  let size = ctx.size;
-  if (opening) {
-    size = { totalPages: opening.totalPages, perPage: opening.perPage };
-    for (const [page, members] of opening.pages) {
-      await stagePage(ctx, page, members, page === 1 ? (opening.totalCounts[0] ?? null) : null, size);
-    }
-  } else if (!size) {
-    const first = await fetchPage(1);
-    if (!first.ok) return { kind: "failed", failure: first.error };
-    size = sizeOf(first.value.resultInfo);
-    if (!size) return { kind: "unsized" };
-    const totalCount = first.value.resultInfo?.total_count ?? null;
-    const unusable = checkTotals(size.totalPages, totalCount, size.perPage);
-    if (unusable) return { kind: "failed", failure: unusable };
-    await stagePage(ctx, 1, first.value.result.map(normalizeMember), totalCount, size);
-  }
-  const done = await stagedProgress(ctx.db, ctx.runId);
-  const missing = Array.from({ length: size.totalPages }, (_, i) => i + 1).filter((p) => !done.pages.has(p));
-  const stopped = await listMissing(ctx, fetchPage, missing);
+  const allowance = new AttemptAllowance(ctx.pacer, ctx.config, ctx.started);
+  const size = ctx.size ?? (await stageFirstPages(ctx, fetchPage, opening));
+  if ("kind" in size) return size;
+  const done = await stagedPages(ctx.db, ctx.runId);
+  const missing = Array.from({ length: size.totalPages }, (_, i) => i + 1).filter((p) => !done.has(p));
+  const stopped = await allowance.each(missing, fetchPage, (page, answer) =>
+    stagePage(ctx, page, answer.result.map(normalizeMember), answer.resultInfo?.total_count ?? null, null),
+  );
   if (stopped) return stopped;
-  const listed = await stagedProgress(ctx.db, ctx.runId);
-  // A total that moved while we paged may have shifted members between pages already staged.
-  if (listed.maxTotal !== null && listed.members < listed.maxTotal) {
-    return {
-      kind: "failed",
-      failure: {
-        kind: "inconsistent",
-        message: `the member list changed while it was being read (${listed.members} listed, ${listed.maxTotal} expected)`,
-      },
-    };
+  const totals = await stagedTotals(ctx.db, ctx.runId);
+  const confirmed = await confirmUnlisted({ ...ctx, confirmMax: ctx.config.confirmMax }, allowance, totals);
+  if (confirmed.kind !== "confirmed") return confirmed;
+  // An attempt that listed much leaves the diff and switch to a fresh delivery (its own 15 minutes).
+  if (allowance.requested > 0 && allowance.halfUsed()) return { kind: "paused", delaySeconds: 0 };
+  return { kind: "listed", pages: totals.pages, members: totals.members + confirmed.found };
+}
+
+/**
+ * The run's first delivery: the pages the in-memory listing read before it handed over, or page 1
+ * alone. Returns the listing's size, or why it cannot be staged.
+ */
+async function stageFirstPages(
+  ctx: StagedListingContext,
+  fetchPage: (page: number) => Promise<PageAnswer>,
+  opening: OpeningPages | null,
+): Promise<Size | StagedListing> {
+  if (opening) {
+    const size = { totalPages: opening.totalPages, perPage: opening.perPage };
+    const unusable = checkTotals(size.totalPages, opening.totalCounts.get(1) ?? null, size.perPage);
+    if (unusable) return { kind: "failed", failure: unusable };
+    for (const [page, members] of opening.pages) {
+      await stagePage(ctx, page, members, opening.totalCounts.get(page) ?? null, page === 1 ? size : null);
+    }
+    return size;
   }
-  return { kind: "listed", pages: listed.pages.size, members: listed.members };
+  const first = await fetchPage(1);
+  if (!first.ok) return { kind: "failed", failure: first.error };
+  const size = sizeOf(first.value.resultInfo);
+  if (!size) return { kind: "unsized" };
+  const totalCount = first.value.resultInfo?.total_count ?? null;
+  const unusable = checkTotals(size.totalPages, totalCount, size.perPage);
+  if (unusable) return { kind: "failed", failure: unusable };
+  await stagePage(ctx, 1, first.value.result.map(normalizeMember), totalCount, size);
+  return size;
 }
 
 /** Stages one page (page 1 also records the run's size); throws when the lease was lost. */
@@ -92,7 +100,7 @@ async function stagePage(
   page: number,
   members: readonly Member[],
   totalCount: number | null,
-  size: { totalPages: number; perPage: number } | null,
+  size: Size | null,
 ): Promise<void> {
   const results = await ctx.db.batch(
     stagePageStatements(ctx.db, {
@@ -105,42 +113,4 @@ async function stagePage(
     }),
   );
   ctx.onWritten(results.reduce((n, r) => n + (r.meta.rows_written ?? 0), 0));
-}
-
-/**
- * Requests the missing pages PAGE_CONCURRENCY at a time, staging each as it arrives; returns why
- * it stopped early (continue later, or failed), or null when every page is staged.
- */
-async function listMissing(
-  ctx: StagedListingContext,
-  fetchPage: (page: number) => Promise<PageAnswer>,
-  missing: number[],
-): Promise<StagedListing | null> {
-  const queue = [...missing];
-  let stop: StagedListing | null = null;
-  let requested = 0;
-  const bound = ctx.config.pagesPerInvocation > 0 ? ctx.config.pagesPerInvocation : Number.POSITIVE_INFINITY;
-  const worker = async () => {
-    while (queue.length > 0 && !stop) {
-      if (Date.now() - ctx.started >= ctx.config.invocationMs || requested >= bound) {
-        stop ??= { kind: "paused", delaySeconds: Math.ceil(ctx.pacer.waitForNextMs() / 1000) };
-        return;
-      }
-      const page = queue.shift()!;
-      requested++;
-      const answer = await fetchPage(page);
-      if (!answer.ok) {
-        // The pacer's own wait is a continuation, not a failure: the page is asked for next time.
-        stop ??=
-          answer.error.kind === "budget"
-            ? { kind: "paused", delaySeconds: answer.error.retryAfterSeconds }
-            : { kind: "failed", failure: answer.error };
-        return;
-      }
-      const info = answer.value.resultInfo;
-      await stagePage(ctx, page, answer.value.result.map(normalizeMember), info?.total_count ?? null, null);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PAGE_CONCURRENCY, queue.length) }, worker));
-  return stop;
 }

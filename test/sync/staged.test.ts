@@ -81,7 +81,8 @@ const memberRequests = async (accountId: string) =>
 const stagingRows = async (runId: string) =>
   (await env.DB.prepare(
     `SELECT (SELECT COUNT(*) FROM sync_staging WHERE run_id = ?1) + (SELECT COUNT(*) FROM sync_staged_pages WHERE run_id = ?1)
-          + (SELECT COUNT(*) FROM sync_staged_writes WHERE run_id = ?1) AS n`,
+          + (SELECT COUNT(*) FROM sync_staged_writes WHERE run_id = ?1)
+          + (SELECT COUNT(*) FROM sync_staged_gone WHERE run_id = ?1) AS n`,
   )
     .bind(runId)
     .first<{ n: number }>())!.n;
@@ -149,8 +150,9 @@ describe("staged sync", () => {
     expect(blocked.retried).toBe(true);
     await env.DB.prepare("UPDATE sync_runs SET lease_until = 1 WHERE id = ?").bind(message.runId).run();
 
+    // Pages 4–5, then page 6: that attempt used its allowance, so the diff and switch get a delivery of their own.
     const deliveries = await deliverUntilDone(first.continuation!);
-    expect(deliveries).toBe(2);
+    expect(deliveries).toBe(3);
     const run = await runOf(message.runId);
     expect(run).toMatchObject({
       status: "succeeded",
@@ -199,27 +201,133 @@ describe("staged sync", () => {
     expect(await stagingRows(next.runId)).toBe(0);
   });
 
-  it("fails a listing whose total moves between deliveries as inconsistent, changing nothing", async () => {
+  it("completes a listing that lost a member to churn: the unlisted member is asked for by its id", async () => {
     const account = await setupAccount({ generateMembers: MEMBERS });
     const { integration, message } = await connectCaptured(account);
     await deliverUntilDone(message);
     const before = await storedAccounts(integration.id);
     const eventsBefore = await storedEvents(integration.id);
-    await sim.addMembers(account.accountId, [rawMember(90_002)]);
+    const byEmail = (await sim.members(account.accountId)).sort((a, b) =>
+      (a.user as any).email < (b.user as any).email ? -1 : 1,
+    );
 
+    // Pages 1–3 (members 1–150 by email) are staged; then member 10 leaves, so member 151 moves
+    // to page 3, already read, and page 4 starts with member 152: no page lists member 151.
     const run = await startCaptured(integration.id);
     const { continuation } = await deliverStaged(run);
-    await sim.fault(
-      { accountId: account.accountId, route: "members", page: 5 },
-      { kind: "total_count", delta: 7 },
-      1,
-    );
+    await sim.deleteMember(account.accountId, byEmail[9]!.id as string);
     await deliverUntilDone(continuation!);
-    const ended = await runOf(run.runId);
-    expect(ended).toMatchObject({ status: "failed", error: { code: "cloudflare_invalid_response" } });
-    expect(ended.error.message).toMatch(/changed while it was being read/);
+
+    expect(await runOf(run.runId)).toMatchObject({
+      status: "succeeded",
+      counts: { seen: MEMBERS, added: 0, updated: 0, removed: 0, unchanged: MEMBERS },
+    });
     expect(await storedAccounts(integration.id)).toEqual(before);
     expect(await storedEvents(integration.id)).toEqual(eventsBefore);
+    // One request for the one member no page listed; member 10 was listed before it left.
+    const asked = (await sim.requests({ accountId: account.accountId })).filter((r) =>
+      /\/members\/[^/]+$/.test(r.path),
+    );
+    expect(asked.map((r) => r.path.split("/").pop())).toEqual([byEmail[150]!.id]);
+    expect(await stagingRows(run.runId)).toBe(0);
+
+    // The next sync does not list member 10: asked for, Cloudflare answers 404, and it is removed.
+    const next = await startCaptured(integration.id);
+    await deliverUntilDone(next);
+    expect(await runOf(next.runId)).toMatchObject({
+      status: "succeeded",
+      counts: { seen: MEMBERS - 1, removed: 1, unchanged: MEMBERS - 1 },
+    });
+    const removed = (await storedAccounts(integration.id)).filter((r) => r.removed_at !== null);
+    expect(removed.map((r) => r.id)).toEqual([byEmail[9]!.id]);
+    const events = (await storedEvents(integration.id)).filter((e) => e.sync_id === next.runId);
+    expect(events.map((e) => [e.type, e.account_id])).toEqual([["account.removed", byEmail[9]!.id]]);
+  });
+
+  it("fails as inconsistent, changing nothing, when more members went unlisted than it asks about and the total moved", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    await deliverUntilDone(message);
+    const before = await storedAccounts(integration.id);
+    const eventsBefore = await storedEvents(integration.id);
+    const byEmail = (await sim.members(account.accountId)).sort((a, b) =>
+      (a.user as any).email < (b.user as any).email ? -1 : 1,
+    );
+    const NO_CONFIRMATIONS = { ...STAGED, STAGED_SYNC_CONFIRM_MAX: "0" };
+
+    const run = await startCaptured(integration.id);
+    const { continuation } = await deliverStaged(run, NO_CONFIRMATIONS);
+    await sim.deleteMember(account.accountId, byEmail[9]!.id as string);
+    await deliverUntilDone(continuation!, NO_CONFIRMATIONS);
+    const ended = await runOf(run.runId);
+    expect(ended).toMatchObject({ status: "failed", error: { code: "cloudflare_invalid_response" } });
+    expect(ended.error.message).toMatch(
+      /changed while it was being read .* more than 0 stored members were not listed/,
+    );
+    expect(await storedAccounts(integration.id)).toEqual(before);
+    expect(await storedEvents(integration.id)).toEqual(eventsBefore);
+    expect(await stagingRows(run.runId)).toBe(0);
+
+    // Removed before the next run starts, the total holds still: the listing is trusted as is.
+    await sim.deleteMember(account.accountId, byEmail[20]!.id as string);
+    const next = await startCaptured(integration.id);
+    await deliverUntilDone(next, NO_CONFIRMATIONS);
+    expect(await runOf(next.runId)).toMatchObject({ status: "succeeded", counts: { removed: 2 } });
+    const asked = (await sim.requests({ accountId: account.accountId })).filter((r) =>
+      /\/members\/[^/]+$/.test(r.path),
+    );
+    expect(asked).toEqual([]);
+  });
+
+  it("removes nothing when asking for an unlisted member meets a path Cloudflare cannot route", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    await deliverUntilDone(message);
+    const before = await storedAccounts(integration.id);
+    await sim.deleteMember(account.accountId, before[7]!.id);
+    // 404 with 7003 "Could not route": says nothing about the member, unlike 404 / 1003.
+    await sim.fault({ accountId: account.accountId, path: "member" }, { kind: "no_route", status: 404 });
+
+    const run = await startCaptured(integration.id);
+    await deliverUntilDone(run);
+    const ended = await runOf(run.runId);
+    expect(ended.status).toBe("failed");
+    expect(ended.error.message).toMatch(/Could not route/);
+    expect(await storedAccounts(integration.id)).toEqual(before);
+    expect(await stagingRows(run.runId)).toBe(0);
+  });
+
+  it("keeps a staged run rate-limited without a Ratelimit header from being resent before its Retry-After", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { message } = await connectCaptured(account);
+    const first = await deliverStaged(message);
+    await sim.fault(
+      { accountId: account.accountId, path: "members", page: 4 },
+      {
+        kind: "replay",
+        status: 429,
+        body: {
+          success: false,
+          errors: [{ code: 971, message: "Please wait and consider throttling your request speed" }],
+          messages: [],
+          result: null,
+        },
+        headers: { "Retry-After": "600" },
+      },
+      1,
+    );
+    const limited = await deliverStaged(first.continuation!);
+    expect(limited.retried).toBe(true);
+    expect(limited.delays).toContain(600);
+    const config = await loadConfig(env as never);
+    if (!config.ok) throw new Error(config.error);
+    const { queue, messages } = capturingQueue();
+    const tick = { db: env.DB, queue: queue as unknown as Queue, config: config.value };
+    // Past the 2-minute grace but within the Retry-After: the queue's own retry is still due.
+    await runScheduledTick(tick, Date.now() + 5 * 60_000);
+    expect(messages.filter((m) => m.runId === message.runId)).toHaveLength(0);
+    await runScheduledTick(tick, Date.now() + 13 * 60_000);
+    expect(messages.filter((m) => m.runId === message.runId)).toHaveLength(1);
   });
 
   it("resumes a run whose continuation message was lost, from the cron tick", async () => {
@@ -302,15 +410,14 @@ describe("staged sync", () => {
     const account = await setupAccount({ generateMembers: MEMBERS });
     const { integration, message } = await connectCaptured(account);
     let next: SyncMessage | null = message;
-    for (let i = 0; i < 2; i++) next = (await deliverStaged(next!)).continuation;
-    // The last delivery lists page 6, then reads the sources: slowed, so the lease moves meanwhile.
+    // Pages 1–3, 4–5, then 6; the last delivery reads the sources: slowed, so the lease moves meanwhile.
+    for (let i = 0; i < 3; i++) next = (await deliverStaged(next!)).continuation;
     for (const route of ["audit", "tokens", "sso"]) {
-      await sim.fault({ accountId: account.accountId, route }, { kind: "timeout", ms: 1000 }, 1);
+      await sim.fault({ accountId: account.accountId, path: route }, { kind: "timeout", ms: 1000 }, 1);
     }
     const last = deliverStaged(next!);
-    const listed = () =>
-      env.DB.prepare("SELECT pages_listed FROM sync_runs WHERE id = ?").bind(message.runId);
-    while ((await listed().first<{ pages_listed: number }>())!.pages_listed < 6) {
+    const status = () => env.DB.prepare("SELECT status FROM sync_runs WHERE id = ?").bind(message.runId);
+    while ((await status().first<{ status: string }>())!.status !== "running") {
       await new Promise((r) => setTimeout(r, 10));
     }
     await env.DB.prepare("UPDATE sync_runs SET lease_token = 'another attempt' WHERE id = ?")
