@@ -5,7 +5,7 @@
  *
  *   npm run bench -- --quick                 smaller N, one repetition, short HTTP runs
  *   npm run bench -- --only=read,writes      some sections (bundle, diff, first-sync, writes, read, console,
- *                                            fanout, review, webhooks, huge); the other sections' figures stay from the last run
+ *                                            fanout, review, webhooks, churn, huge); the other sections' figures stay from the last run
  *   npm run bench -- --latency=50 --reps=5 --sizes=1000,10000 --fanout=100 --seconds=5
  * Environment: BENCH_LATENCY_MS, BENCH_PORT (default 8797), BENCH_SIM_PORT (default 8798).
  */
@@ -24,6 +24,7 @@ import {
 import { type Figure, type Results, readResults, writeResults } from "./lib/report";
 import { grouped, progress } from "./lib/util";
 import { bundleFigures } from "./sections/bundle";
+import { churnFigures } from "./sections/churn";
 import { consoleFigures } from "./sections/console";
 import { diffFigures } from "./sections/diff";
 import { fanoutFigures } from "./sections/fanout";
@@ -34,7 +35,7 @@ import { reviewFigures } from "./sections/review";
 import { webhookFigures } from "./sections/webhooks";
 import { writeFigures } from "./sections/writes";
 
-/** In run and report order; `huge` runs only when asked for (--only=huge). */
+/** In run and report order; `churn` and `huge` run only when asked for (--only=churn,huge). */
 const SECTIONS = [
   "bundle",
   "diff",
@@ -45,9 +46,10 @@ const SECTIONS = [
   "fanout",
   "review",
   "webhooks",
+  "churn",
   "huge",
 ];
-const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== "huge");
+const DEFAULT_SECTIONS = SECTIONS.filter((s) => s !== "churn" && s !== "huge");
 
 function parseOptions(argv: string[]): BenchOptions {
   const flags = new Map<string, string>();
@@ -192,6 +194,7 @@ async function main() {
     if (serverSections.includes("fanout")) record("fanout", await fanoutFigures(ctx));
     if (serverSections.includes("review")) record("review", await reviewFigures(ctx));
     if (serverSections.includes("webhooks")) record("webhooks", await webhookFigures(ctx));
+    if (serverSections.includes("churn")) record("churn", await churnFigures(ctx));
     if (serverSections.includes("huge")) record("huge", await hugeFigures(ctx));
   }
 
