@@ -1,12 +1,11 @@
 /**
  * SQL for a staged sync's own tables (docs/sync.md#staged-sync, docs/storage.md): the members listed
  * page by page (sync_staging), the pages done (sync_staged_pages, the checkpoint), the chunked
- * diff's results (sync_staged_writes), and discarding all three once a run is over.
+ * diff's results (sync_staged_writes), the unlisted members confirmed gone (sync_staged_gone),
+ * and discarding them once a run is over.
  */
-import type { StoredAccount } from "../domain/diff";
 import type { Member } from "../domain/member";
 import { chunks, ROWS_PER_STATEMENT } from "./batching";
-import { memberFromRow, type StoredMemberRow } from "./user-accounts-row";
 
 /** One listed page: its members and, for page 1, the listing's size. */
 export interface StagedPage {
@@ -151,33 +150,6 @@ export async function readStagedChunk(
     .bind(runId, afterId, limit)
     .all<{ value: string }>();
   return results.map((r) => JSON.parse(r.value) as Member);
-}
-
-/**
- * The stored rows (removed ones included) with afterId < id ≤ uptoId (no upper bound when null),
- * handed to `onPage` `pageRows` at a time.
- */
-export async function forEachStoredInRange(
-  db: D1Database,
-  integrationId: string,
-  range: { afterId: string; uptoId: string | null },
-  onPage: (rows: StoredAccount[]) => void,
-  pageRows: number,
-): Promise<void> {
-  let after = range.afterId;
-  for (;;) {
-    const { results } = await db
-      .prepare(
-        `SELECT id, user_id, email, first_name, last_name, status, roles, policies, two_factor_enabled,
-                api_access_enabled, shape, removed_at
-           FROM user_accounts WHERE integration_id = ?1 AND id > ?2 AND (?3 IS NULL OR id <= ?3) ORDER BY id LIMIT ?4`,
-      )
-      .bind(integrationId, after, range.uptoId, pageRows)
-      .all<StoredMemberRow>();
-    onPage(results.map(memberFromRow));
-    if (results.length < pageRows) return;
-    after = results[results.length - 1]!.id;
-  }
 }
 
 /** Appends rows to a staged run's writes under `tag`, numbered from `firstSeq`. */

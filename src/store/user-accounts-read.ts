@@ -319,23 +319,26 @@ export async function getUserAccount(
 
 /**
  * Every stored row of the integration, removed ones included (a returning member is restored),
- * handed to `onPage` one primary-key range at a time. Returns the number of queries made.
+ * handed to `onPage` one primary-key range at a time; with `range`, only the rows with
+ * afterId < id ≤ uptoId (no upper bound when null): a staged sync's diff chunk. Returns the
+ * number of queries made.
  */
 export async function forEachStoredPage(
   db: D1Database,
   integrationId: string,
   onPage: (rows: StoredAccount[]) => void,
   pageRows = STORED_PAGE_ROWS,
+  range: { afterId: string; uptoId: string | null } = { afterId: "", uptoId: null },
 ): Promise<number> {
-  let after = "";
+  let after = range.afterId;
   for (let queries = 1; ; queries++) {
     const { results } = await db
       .prepare(
         `SELECT id, user_id, email, first_name, last_name, status, roles, policies, two_factor_enabled,
                 api_access_enabled, shape, removed_at
-           FROM user_accounts WHERE integration_id = ? AND id > ? ORDER BY id LIMIT ?`,
+           FROM user_accounts WHERE integration_id = ?1 AND id > ?2 AND (?3 IS NULL OR id <= ?3) ORDER BY id LIMIT ?4`,
       )
-      .bind(integrationId, after, pageRows)
+      .bind(integrationId, after, range.uptoId, pageRows)
       .all<StoredMemberRow>();
     onPage(results.map(memberFromRow));
     if (results.length < pageRows) return queries;

@@ -8,12 +8,8 @@ import { assignActors, type MembershipChange } from "../domain/audit";
 import type { MemberDiff } from "../domain/diff";
 import { eventsFromDiff } from "../domain/event";
 import { eventRow } from "../store/events";
-import {
-  forEachStoredInRange,
-  leaseGuardStatement,
-  readStagedChunk,
-  stageWriteStatements,
-} from "../store/sync-staging";
+import { leaseGuardStatement, readStagedChunk, stageWriteStatements } from "../store/sync-staging";
+import { forEachStoredPage } from "../store/user-accounts-read";
 import { STORED_PAGE_ROWS } from "../store/user-accounts-row";
 import { updateGroups, upsertRows } from "../store/user-accounts-write";
 import { MemberDiffer } from "./diff";
@@ -59,12 +55,12 @@ export async function diffStaged(input: StagedDiffInput, chunkSize: number): Pro
     // The last chunk also takes every stored row past it: those are the members no longer listed.
     const upto = last ? null : staged[staged.length - 1]!.id;
     const differ = new MemberDiffer(staged);
-    await forEachStoredInRange(
+    await forEachStoredPage(
       input.db,
       input.integrationId,
-      { afterId: after, uptoId: upto },
       (rows) => differ.add(rows),
       Math.max(chunkSize, STORED_PAGE_ROWS),
+      { afterId: after, uptoId: upto },
     );
     await stageChunk(input, differ.finish(), result);
     result.counts.seen += staged.length;
