@@ -8,6 +8,7 @@ import { assignActors, type MembershipChange } from "../domain/audit";
 import type { MemberDiff } from "../domain/diff";
 import { eventsFromDiff } from "../domain/event";
 import { eventRow } from "../store/events";
+import type { SyncCounts } from "../store/sync-runs";
 import { leaseGuardStatement, readStagedChunk, stageWriteStatements } from "../store/sync-staging";
 import { forEachStoredPage } from "../store/user-accounts-read";
 import { STORED_PAGE_ROWS } from "../store/user-accounts-row";
@@ -18,7 +19,7 @@ import { MemberDiffer } from "./diff";
 export const STAGED_TAGS = { upsert: "upsert", remove: "remove", event: "event", update: "update:" } as const;
 
 export interface StagedDiff {
-  counts: { seen: number; added: number; updated: number; removed: number; unchanged: number };
+  counts: SyncCounts;
   /** Rows staged per tag (seq 0 … n-1). */
   tags: Map<string, number>;
   /** Audit changes no event of this run took: attached to stored events by SQL. */
