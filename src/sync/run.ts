@@ -250,7 +250,9 @@ class LeasedRun {
         );
       default: {
         this.pages = listing.pages;
-        const sources = await this.readSources(client, pacer, integration, this.apiRequests);
+        // The members source's requests over the whole run: earlier deliveries' are on the row.
+        const earlier = this.lease.row?.api_requests ?? 0;
+        const sources = await this.readSources(client, pacer, integration, earlier + this.apiRequests);
         this.apiRequests = client.requests;
         return this.switchStaged(integration, listing.members, enforceTwoFactor, sources);
       }

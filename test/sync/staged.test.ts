@@ -160,6 +160,8 @@ describe("staged sync", () => {
       progress: { pagesListed: 6, pagesExpected: 6 },
     });
     expect(await memberRequests(account.accountId)).toBe(Math.ceil(MEMBERS / 50));
+    // Every delivery's requests count for the members source, not only the last one's.
+    expect(run.sources.members.requests).toBeGreaterThanOrEqual(Math.ceil(MEMBERS / 50));
     const stored = await storedAccounts(integration.id);
     const served = (await sim.members(account.accountId)).map((m) => m.id).sort();
     expect(stored.map((r) => r.id).sort()).toEqual(served);
