@@ -165,6 +165,8 @@ function changedNote(
   // A new member (removed_at NULL) gets an entry in every index but the partial ones on removed_at.
   const onAdd = ua.filter((i) => !/\bWHERE\b[^)]*removed_at/i.test(i.sql ?? ""));
   const per = (k: string) => m.perKind[k]?.perMember ?? Number.NaN;
+  // A kind the local queue's stall left unmeasured is said so, never printed as NaN.
+  const shown = (k: string) => (m.perKind[k] ? String(per(k)) : "not measured");
   const plan = r.change;
   const predicted =
     plan.roles * per("roles") +
@@ -175,7 +177,7 @@ function changedNote(
   let text =
     `Change mix per 1%: ${plan.roles} roles replaced, ${plan.twoFactor} 2FA toggled, ${plan.removed} removed, ${plan.added} added. ` +
     `D1 counts every index entry a statement writes; the run changed ${grouped(m.tableRows)} table rows (\`meta.changes\`, ${m.tableRatio.toFixed(2)}× the floor: only the changed members, their events, the run and the integration) and D1 reported ${grouped(m.rows)}. ` +
-    `Rows per changed member with its event, measured one kind at a time (rows of the run minus the ${m.base} of an unchanged run): roles ${per("roles")}, 2FA ${per("twoFactor")}, removed ${per("removed")}, added ${per("added")}; the floor counts 2. ` +
+    `Rows per changed member with its event, measured one kind at a time (rows of the run minus the ${m.base} of an unchanged run): roles ${shown("roles")}, 2FA ${shown("twoFactor")}, removed ${shown("removed")}, added ${shown("added")}; the floor counts 2. ` +
     `user_accounts has ${ua.length} secondary indexes (${ua.map((i) => i.name).join(", ") || "none"}); events ${ev.length ? `has ${ev.map((i) => i.name).join(", ")}` : "has none"}. ` +
     `The run also opened or resolved ${r.findingEvents} findings (docs/findings.md): each rewrites its findings row and that row's two index entries (status is in both) and adds a feed row with two index entries, about 7 D1 rows, none of which the floor counts; a 2FA toggle opens or resolves a member_without_2fa, so its per-member figure includes one. `;
   if (m.ratio <= 1.1) return text;
@@ -190,7 +192,9 @@ function changedNote(
   const bestMix = (plan.roles + plan.twoFactor + plan.removed) * 2 + plan.added * bestAdd + m.base;
   text +=
     `Each kind costs the least this schema allows: its row and event, plus only the index entries whose key changes — none for roles, the one in user_accounts_by_two_factor for 2FA, the one in the partial index on removed_at (which retention prunes by) for a removal, ${onAdd.length} for an added member. ` +
-    `Those per-kind figures predict ${grouped(predicted)} rows for the mix; the run wrote ${grouped(m.rows)}. ` +
+    (Number.isNaN(predicted)
+      ? "Not every kind was measured, so no prediction for the mix. "
+      : `Those per-kind figures predict ${grouped(predicted)} rows for the mix; the run wrote ${grouped(m.rows)}. `) +
     `The floor itself is the limit: even if no change but an addition wrote an index entry, the ${plan.added} added members alone (${bestAdd} rows each: row, event, ${onAdd.length} index entries) make ${grouped(bestMix)} rows, ${(bestMix / r.floor).toFixed(2)}× the floor. ` +
     "The filter indexes (status, 2FA) cost 1 row per added member and per 2FA or status change; they keep filtered pages to a bounded index range instead of a scan of the whole account, which for an access review's `twoFactor=false` is worth more than those writes. " +
     `Counted as D1's table rows (\`meta.changes\`), the run is ${m.tableRatio.toFixed(2)}× the floor.`;
