@@ -181,10 +181,18 @@ const STAGING_TABLES = [
   { table: "sync_staged_pages", key: "run_id, page" },
 ] as const;
 
-/** Deletes a run's staged writes (a final attempt that died before its switch left them). */
-export async function discardStagedWrites(db: D1Database, runId: string): Promise<number> {
-  return (await deleteRunRows(db, "sync_staged_writes", "run_id, tag, seq", runId, Number.POSITIVE_INFINITY))
-    .deleted;
+/**
+ * Deletes a run's staged writes (a final attempt that died before its switch left them), each
+ * statement guarded by this attempt's lease: an attempt taken over never deletes its successor's.
+ */
+export async function discardStagedWrites(
+  db: D1Database,
+  runId: string,
+  leaseToken: string,
+): Promise<number> {
+  const guard = leaseGuardStatement(db, runId, leaseToken);
+  const all = Number.POSITIVE_INFINITY;
+  return (await deleteRunRows(db, "sync_staged_writes", "run_id, tag, seq", runId, all, guard)).deleted;
 }
 
 /**
@@ -203,20 +211,36 @@ export async function discardRunStaging(db: D1Database, runId: string, maxBatche
 }
 
 /**
- * Runs with staged pages that are no longer queued or running (finished, failed, abandoned or
- * pruned): of one integration, or of every one when `integrationId` is null. Read from the pages
- * table, a few rows per run; one integration never has two active runs.
+ * Runs with staged pages that are no longer queued or running: of one integration (from its
+ * runs, on sync_runs_by_integration), or of every integration when `integrationId` is null
+ * (finished, failed, abandoned or pruned runs: one key lookup per staged run, never a scan of the
+ * pages). One integration never has two active runs.
  */
 export async function inactiveStagedRuns(db: D1Database, integrationId: string | null): Promise<string[]> {
-  const { results } = await db
-    .prepare(
-      `SELECT DISTINCT p.run_id FROM sync_staged_pages AS p
-        WHERE NOT EXISTS (SELECT 1 FROM sync_runs AS r WHERE r.id = p.run_id AND r.status IN ('queued', 'running'))
-          AND (?1 IS NULL OR EXISTS (SELECT 1 FROM sync_runs AS r WHERE r.id = p.run_id AND r.integration_id = ?1))`,
-    )
-    .bind(integrationId)
-    .all<{ run_id: string }>();
-  return results.map((r) => r.run_id);
+  if (integrationId !== null) {
+    const { results } = await db
+      .prepare(
+        `SELECT r.id FROM sync_runs AS r
+          WHERE r.integration_id = ? AND r.status NOT IN ('queued', 'running')
+            AND EXISTS (SELECT 1 FROM sync_staged_pages AS p WHERE p.run_id = r.id)`,
+      )
+      .bind(integrationId)
+      .all<{ id: string }>();
+    return results.map((r) => r.id);
+  }
+  const inactive: string[] = [];
+  for (let after = ""; ; ) {
+    const next = await db
+      .prepare(
+        `SELECT p.run_id, (SELECT status FROM sync_runs WHERE id = p.run_id) AS status
+           FROM sync_staged_pages AS p WHERE p.run_id > ? ORDER BY p.run_id LIMIT 1`,
+      )
+      .bind(after)
+      .first<{ run_id: string; status: string | null }>();
+    if (!next) return inactive;
+    if (next.status !== "queued" && next.status !== "running") inactive.push(next.run_id);
+    after = next.run_id;
+  }
 }
 
 /**
@@ -235,16 +259,23 @@ export async function discardInactiveStaging(
   return deleted;
 }
 
-async function deleteRunRows(db: D1Database, table: string, key: string, runId: string, maxBatches: number) {
+async function deleteRunRows(
+  db: D1Database,
+  table: string,
+  key: string,
+  runId: string,
+  maxBatches: number,
+  guard?: D1PreparedStatement,
+) {
   let deleted = 0;
   for (let batch = 0; batch < maxBatches; batch++) {
-    const result = await db
+    const statement = db
       .prepare(
         `DELETE FROM ${table} WHERE (${key}) IN (SELECT ${key} FROM ${table} WHERE run_id = ?1 LIMIT ?2)`,
       )
-      .bind(runId, DISCARD_BATCH)
-      .run();
-    const n = result.meta.changes ?? 0;
+      .bind(runId, DISCARD_BATCH);
+    const results = await db.batch(guard ? [guard, statement] : [statement]);
+    const n = results[results.length - 1]!.meta.changes ?? 0;
     deleted += n;
     if (n < DISCARD_BATCH) return { deleted, done: true };
   }

@@ -320,8 +320,9 @@ export async function getUserAccount(
 /**
  * Every stored row of the integration, removed ones included (a returning member is restored),
  * handed to `onPage` one primary-key range at a time; with `range`, only the rows with
- * afterId < id ≤ uptoId (no upper bound when null): a staged sync's diff chunk. Returns the
- * number of queries made.
+ * afterId < id ≤ uptoId (no upper bound when null): a staged sync's diff chunk. Both bounds
+ * are index bounds (a blob sorts after every text, so x'' stands for "no upper bound"): a chunk
+ * never reads past its range. Returns the number of queries made.
  */
 export async function forEachStoredPage(
   db: D1Database,
@@ -336,12 +337,13 @@ export async function forEachStoredPage(
       .prepare(
         `SELECT id, user_id, email, first_name, last_name, status, roles, policies, two_factor_enabled,
                 api_access_enabled, shape, removed_at
-           FROM user_accounts WHERE integration_id = ?1 AND id > ?2 AND (?3 IS NULL OR id <= ?3) ORDER BY id LIMIT ?4`,
+           FROM user_accounts WHERE integration_id = ?1 AND id > ?2 AND id <= COALESCE(?3, x'') ORDER BY id LIMIT ?4`,
       )
       .bind(integrationId, after, range.uptoId, pageRows)
       .all<StoredMemberRow>();
     onPage(results.map(memberFromRow));
     if (results.length < pageRows) return queries;
     after = results[results.length - 1]!.id;
+    if (after === range.uptoId) return queries;
   }
 }

@@ -287,27 +287,8 @@ class LeasedRun {
   ): Promise<RunOutcome> {
     const { db } = this.deps;
     const runId = this.message.runId;
-    // A final attempt that died after its diff left staged writes: this one diffs again.
-    this.countWritten(await discardStagedWrites(db, runId));
-    let diff: StagedDiff;
-    try {
-      diff = await diffStaged(
-        {
-          db,
-          runId,
-          leaseToken: this.lease.token,
-          integrationId: integration.id,
-          previousSuccessAt: integration.last_successful_sync_at,
-          auditChanges: sources.audit?.changes ?? [],
-          invitations: invitationsOf(sources),
-          onWritten: this.countWritten,
-        },
-        this.deps.config.stagedSync.diffChunk,
-      );
-    } catch (e) {
-      if (isLeaseLost(e)) return this.superseded();
-      throw e;
-    }
+    const diff = await this.diffStagedOrSuperseded(integration, sources);
+    if (!diff) return this.superseded();
     const statements = stagedSyncWriteStatements(
       db,
       { ...this.outcome(integration, enforceTwoFactor, sources), seen },
@@ -326,6 +307,35 @@ class LeasedRun {
     });
     await wakeWebhooksAfterCommit(db, this.deps.webhookQueue);
     return DONE;
+  }
+
+  /** The chunked diff of the staged listing; null when this attempt lost the run's lease meanwhile. */
+  private async diffStagedOrSuperseded(
+    integration: IntegrationRow,
+    sources: SyncWrite["sources"],
+  ): Promise<StagedDiff | null> {
+    const { db } = this.deps;
+    const runId = this.message.runId;
+    try {
+      // A final attempt that died after its diff left staged writes: this one diffs again.
+      this.countWritten(await discardStagedWrites(db, runId, this.lease.token));
+      return await diffStaged(
+        {
+          db,
+          runId,
+          leaseToken: this.lease.token,
+          integrationId: integration.id,
+          previousSuccessAt: integration.last_successful_sync_at,
+          auditChanges: sources.audit?.changes ?? [],
+          invitations: invitationsOf(sources),
+          onWritten: this.countWritten,
+        },
+        this.deps.config.stagedSync.diffChunk,
+      );
+    } catch (e) {
+      if (isLeaseLost(e)) return null;
+      throw e;
+    }
   }
 
   /** The optional sources, read after the members and diffed where they keep an inventory. */

@@ -49,8 +49,10 @@ export class AttemptAllowance {
   ): Promise<StagedStop | null> {
     const queue = [...items];
     let stop: StagedStop | null = null;
+    // A keep that throws (a lost lease, D1 down) stops the other workers too, then is rethrown.
+    let thrown: { error: unknown } | null = null;
     const worker = async () => {
-      while (queue.length > 0 && !stop) {
+      while (queue.length > 0 && !stop && !thrown) {
         if (this.exhausted()) {
           stop = graver(stop, { kind: "paused", delaySeconds: Math.ceil(this.pacer.waitForNextMs() / 1000) });
           return;
@@ -68,10 +70,15 @@ export class AttemptAllowance {
           );
           return;
         }
-        await keep(item, answer.value);
+        try {
+          await keep(item, answer.value);
+        } catch (error) {
+          thrown ??= { error };
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(PAGE_CONCURRENCY, queue.length) }, worker));
+    if (thrown) throw (thrown as { error: unknown }).error;
     return stop;
   }
 }

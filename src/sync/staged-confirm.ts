@@ -86,8 +86,9 @@ function steady(t: StagedTotals): boolean {
 
 /**
  * One member by id, paced: the member, or null when Cloudflare answers 404 "Member not found for
- * account" (docs/cloudflare.md#member-details). A 404 that could not route the path (7003, 7000)
- * says nothing about the member: it fails like any refused page.
+ * account" (docs/cloudflare.md#member-details). A 404 that could not route the path (7003, 7000),
+ * or one without Cloudflare's error envelope, says nothing about the member: it fails like any
+ * refused page.
  */
 async function askMember(ctx: ConfirmContext, id: string): Promise<Result<Member | null, ListFailure>> {
   const paced = await ctx.pacer.acquire();
@@ -99,7 +100,14 @@ async function askMember(ctx: ConfirmContext, id: string): Promise<Result<Member
   );
   if (answer.ok) return ok(normalizeMember(answer.value.result));
   const { error } = answer;
-  if (error.kind === "http" && error.status === 404 && !error.errors.some((e) => NO_ROUTE.has(e.code ?? 0))) {
+  // Cloudflare's own 404 names its error; a bare 404 (a proxy's page, a wrong base URL) says nothing.
+  const codes = error.kind === "http" ? error.errors.map((e) => e.code ?? 0) : [];
+  if (
+    error.kind === "http" &&
+    error.status === 404 &&
+    codes.length > 0 &&
+    !codes.some((c) => NO_ROUTE.has(c))
+  ) {
     return ok(null);
   }
   return answer;

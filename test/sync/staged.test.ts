@@ -299,6 +299,53 @@ describe("staged sync", () => {
     expect(await stagingRows(run.runId)).toBe(0);
   });
 
+  it("removes nothing on a 404 without Cloudflare's error envelope", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    await deliverUntilDone(message);
+    const before = await storedAccounts(integration.id);
+    await sim.deleteMember(account.accountId, before[7]!.id);
+    // A proxy's or a wrong base URL's 404: a body that is no envelope.
+    await sim.fault(
+      { accountId: account.accountId, path: "member" },
+      { kind: "replay", status: 404, body: "<html>Not Found</html>" },
+    );
+
+    const run = await startCaptured(integration.id);
+    await deliverUntilDone(run);
+    expect((await runOf(run.runId)).status).toBe("failed");
+    expect(await storedAccounts(integration.id)).toEqual(before);
+  });
+
+  it("spreads its questions about unlisted members over deliveries, asking each member once", async () => {
+    const account = await setupAccount({ generateMembers: MEMBERS });
+    const { integration, message } = await connectCaptured(account);
+    await deliverUntilDone(message);
+    const byEmail = (await sim.members(account.accountId)).sort((a, b) =>
+      (a.user as any).email < (b.user as any).email ? -1 : 1,
+    );
+    // Three leave before the run (404s); during it one more leaves from a page already read, so
+    // member 152 (index 151) is not listed (a 200). At 2 requests per delivery, 4 questions take 2 deliveries.
+    const gone = [byEmail[40]!, byEmail[200]!, byEmail[250]!].map((m) => m.id as string);
+    for (const id of gone) await sim.deleteMember(account.accountId, id);
+    const run = await startCaptured(integration.id);
+    const { continuation } = await deliverStaged(run);
+    await sim.deleteMember(account.accountId, byEmail[9]!.id as string);
+    const deliveries = await deliverUntilDone(continuation!);
+    expect(deliveries).toBeGreaterThanOrEqual(4);
+
+    expect(await runOf(run.runId)).toMatchObject({ status: "succeeded", counts: { removed: 3 } });
+    const asked = (await sim.requests({ accountId: account.accountId }))
+      .filter((r) => /\/members\/[^/]+$/.test(r.path))
+      .map((r) => r.path.split("/").pop())
+      .sort();
+    expect(asked).toEqual([...gone, byEmail[151]!.id].sort());
+    const removed = (await storedAccounts(integration.id))
+      .filter((r) => r.removed_at !== null)
+      .map((r) => r.id);
+    expect(removed.sort()).toEqual([...gone].sort());
+  });
+
   it("keeps a staged run rate-limited without a Ratelimit header from being resent before its Retry-After", async () => {
     const account = await setupAccount({ generateMembers: MEMBERS });
     const { message } = await connectCaptured(account);
