@@ -14,13 +14,14 @@ process.env.WRANGLER_LOG ??= "warn";
 // workerd) lands here. Tests isolate themselves by creating their own accounts and tokens.
 const simulator = createSimulator();
 
-/** "zod" is build/zod.mjs for every importer but the simulator (see below). */
-const zodStandIn: Plugin = {
-  name: "zod-stand-in",
+/** "zod" and "hono" are their stand-ins in build/ for every importer but the simulator (see below). */
+const STAND_INS: Record<string, string> = { zod: "build/zod.mjs", hono: "build/hono.mjs" };
+const workerStandIns: Plugin = {
+  name: "worker-stand-ins",
   enforce: "pre",
   resolveId: (source, importer) =>
-    source === "zod" && !importer?.includes(`${path.sep}simulator${path.sep}`)
-      ? path.join(import.meta.dirname, "build/zod.mjs")
+    STAND_INS[source] && !importer?.includes(`${path.sep}simulator${path.sep}`)
+      ? path.join(import.meta.dirname, STAND_INS[source])
       : null,
 };
 
@@ -46,10 +47,11 @@ export default defineConfig(async () => {
           outboundService: (request: Request) => simulator.fetch(request),
         },
       }),
-      zodStandIn,
+      workerStandIns,
     ],
     // The same zod and Hono stand-ins as the deployed bundle (wrangler.jsonc "alias"), so tests run
-    // what ships. The simulator is no part of the Worker: it keeps the whole of zod.
+    // what ships. The simulator is no part of the Worker: it keeps the whole of zod and Hono's
+    // default router.
     resolve: {
       alias: [
         {

@@ -1,0 +1,2 @@
+// Types of build/hono.mjs: the installed package's.
+export * from "hono";
