@@ -1,9 +1,8 @@
 /**
  * Churn during a staged re-sync (optional: `--only=churn`), docs/sync.md#churn-during-a-staged-listing.
- * An account of 15,000 members (300 pages: staged) is synced once, which spends the pacer's burst,
- * so the re-sync lists at one page a second. While it lists, members leave from pages it has
- * already read (each one moves a member of the next page onto a page already read) and new
- * members join. Records: the re-sync's outcome, the members it marked removed that Cloudflare
+ * An account of 15,000 members (300 pages: staged) is synced once, then re-synced. While the
+ * re-sync lists (the bench polls its progress), members leave from pages it has already read (each
+ * one moves a member of the next page onto a page already read) and new members join. Records: the re-sync's outcome, the members it marked removed that Cloudflare
  * still has (false leavers), its single-member confirmations, and what the next sync removes.
  */
 import type { Context } from "../lib/context";
@@ -20,7 +19,7 @@ type Raw = { id: string; user?: { email?: string } };
 
 export async function churnFigures(ctx: Context): Promise<{ figures: Figure[]; data: unknown }> {
   const { b } = ctx;
-  progress(`churn: ${grouped(MEMBERS)} members, first sync (spends the pacer's burst)`);
+  progress(`churn: ${grouped(MEMBERS)} members, first sync`);
   const account = await b.account("Bench Churn", MEMBERS);
   const integration = await b.createIntegration("churn", account);
   await b.finished(integration.lastSync!.id, 20 * 60_000);
