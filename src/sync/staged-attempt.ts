@@ -4,10 +4,24 @@
  * for tests) and the pacer's budget. Member pages and single-member confirmations draw on the
  * same allowance; when it runs out the run continues in its next delivery.
  */
+import type { CloudflareClient } from "../cloudflare/client";
 import type { StagedSyncConfig } from "../config";
 import type { Result } from "../lib/result";
 import { type ListFailure, PAGE_CONCURRENCY } from "./fetch-members";
 import type { Pacer } from "./pacer";
+
+/** What every step of a staged attempt works with: the run, its lease, and where it writes. */
+export interface StagedRunContext {
+  db: D1Database;
+  client: CloudflareClient;
+  pacer: Pacer;
+  accountId: string;
+  integrationId: string;
+  runId: string;
+  leaseToken: string;
+  /** Told the D1 rows each write wrote, so a run reports its whole write cost. */
+  onWritten: (rows: number) => void;
+}
 
 /** Why an attempt stopped before its work was done. */
 export type StagedStop = { kind: "paused"; delaySeconds: number } | { kind: "failed"; failure: ListFailure };

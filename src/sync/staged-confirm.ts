@@ -6,30 +6,20 @@
  * Cloudflare still has it (staged as if listed) or answers 404 (confirmed gone). Members that
  * joined during the listing and were not listed simply arrive with the next sync.
  */
-import type { CloudflareClient } from "../cloudflare/client";
 import { normalizeMember } from "../cloudflare/member";
 import { memberSchema } from "../cloudflare/schemas";
 import type { Member } from "../domain/member";
 import { ok, type Result } from "../lib/result";
 import { type StagedTotals, stageConfirmedStatements, unlistedMembers } from "../store/sync-staging";
 import type { ListFailure } from "./fetch-members";
-import type { Pacer } from "./pacer";
-import type { AttemptAllowance, StagedStop } from "./staged-attempt";
+import type { AttemptAllowance, StagedRunContext, StagedStop } from "./staged-attempt";
 
 /** Cloudflare's codes for a path it could not route: an account or id it cannot place. */
 const NO_ROUTE = new Set([7000, 7003]);
 
-export interface ConfirmContext {
-  db: D1Database;
-  client: CloudflareClient;
-  pacer: Pacer;
-  accountId: string;
-  integrationId: string;
-  runId: string;
-  leaseToken: string;
+export interface ConfirmContext extends StagedRunContext {
   /** STAGED_SYNC_CONFIRM_MAX: beyond this many unlisted members none is asked about. */
   confirmMax: number;
-  onWritten: (rows: number) => void;
 }
 
 /** Every unlisted member answered for; `found` of them were still members. */

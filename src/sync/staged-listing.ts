@@ -7,31 +7,20 @@
  * not list has been asked about (staged-confirm.ts).
  */
 
-import type { CloudflareClient } from "../cloudflare/client";
 import { normalizeMember } from "../cloudflare/member";
 import type { StagedSyncConfig } from "../config";
 import type { Member } from "../domain/member";
 import { stagedPages, stagedTotals, stagePageStatements } from "../store/sync-staging";
 import { checkTotals, memberPageFetcher, type OpeningPages, type PageAnswer, sizeOf } from "./fetch-members";
-import type { Pacer } from "./pacer";
-import { AttemptAllowance, type StagedStop } from "./staged-attempt";
+import { AttemptAllowance, type StagedRunContext, type StagedStop } from "./staged-attempt";
 import { confirmUnlisted } from "./staged-confirm";
 
-export interface StagedListingContext {
-  db: D1Database;
-  client: CloudflareClient;
-  pacer: Pacer;
-  accountId: string;
-  integrationId: string;
-  runId: string;
-  leaseToken: string;
+export interface StagedListingContext extends StagedRunContext {
   config: StagedSyncConfig;
   /** When this invocation started (epoch ms): it lists for at most config.invocationMs. */
   started: number;
   /** The run's page count and size, when an earlier delivery staged page 1. */
   size: { totalPages: number; perPage: number } | null;
-  /** Told the D1 rows each staged page wrote, so a run reports its whole write cost. */
-  onWritten: (rows: number) => void;
 }
 
 type Size = { totalPages: number; perPage: number };

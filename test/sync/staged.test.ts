@@ -87,6 +87,10 @@ const stagingRows = async (runId: string) =>
     .bind(runId)
     .first<{ n: number }>())!.n;
 
+/** The simulator's members in the order a sync lists them (order=user.email). */
+const membersByEmail = async (accountId: string) =>
+  (await sim.members(accountId)).sort((a, b) => ((a.user as any).email < (b.user as any).email ? -1 : 1));
+
 // Counts every row written to user_accounts, independently of the code under test.
 beforeAll(countMemberWrites);
 
@@ -209,9 +213,7 @@ describe("staged sync", () => {
     await deliverUntilDone(message);
     const before = await storedAccounts(integration.id);
     const eventsBefore = await storedEvents(integration.id);
-    const byEmail = (await sim.members(account.accountId)).sort((a, b) =>
-      (a.user as any).email < (b.user as any).email ? -1 : 1,
-    );
+    const byEmail = await membersByEmail(account.accountId);
 
     // Pages 1–3 (members 1–150 by email) are staged; then member 10 leaves, so member 151 moves
     // to page 3, already read, and page 4 starts with member 152: no page lists member 151.
@@ -252,9 +254,7 @@ describe("staged sync", () => {
     await deliverUntilDone(message);
     const before = await storedAccounts(integration.id);
     const eventsBefore = await storedEvents(integration.id);
-    const byEmail = (await sim.members(account.accountId)).sort((a, b) =>
-      (a.user as any).email < (b.user as any).email ? -1 : 1,
-    );
+    const byEmail = await membersByEmail(account.accountId);
     const NO_CONFIRMATIONS = { ...STAGED, STAGED_SYNC_CONFIRM_MAX: "0" };
 
     const run = await startCaptured(integration.id);
@@ -321,9 +321,7 @@ describe("staged sync", () => {
     const account = await setupAccount({ generateMembers: MEMBERS });
     const { integration, message } = await connectCaptured(account);
     await deliverUntilDone(message);
-    const byEmail = (await sim.members(account.accountId)).sort((a, b) =>
-      (a.user as any).email < (b.user as any).email ? -1 : 1,
-    );
+    const byEmail = await membersByEmail(account.accountId);
     // Three leave before the run (404s); during it one more leaves from a page already read, so
     // member 152 (index 151) is not listed (a 200). At 2 requests per delivery, 4 questions take 2 deliveries.
     const gone = [byEmail[40]!, byEmail[200]!, byEmail[250]!].map((m) => m.id as string);
