@@ -161,6 +161,23 @@ function canRead(token: Token, accountId: string): boolean {
 /** The path as Cloudflare names it in a 7003 message: without the `/client/v4` prefix. */
 const apiPath = (pathname: string) => pathname.replace(/^\/client\/v4/, "");
 
+/**
+ * The account an account-scoped read names, or Cloudflare's answer when there is none: an
+ * unknown account is an unroutable path (7003), a token without Account Settings Read on it a 403.
+ */
+function readableAccount(
+  state: SimulatorState,
+  token: unknown,
+  accountId: string,
+  url: string,
+): Parsed<Account> {
+  const account = state.accounts.get(accountId);
+  if (!account) return { ok: false, outcome: FAILURES.noRoute(apiPath(new URL(url).pathname)) };
+  const t = token as Token;
+  if (!canRead(t, accountId)) return { ok: false, outcome: FAILURES.forbidden(t.forbiddenCode) };
+  return { ok: true, value: account };
+}
+
 /** Applies the fault that acts before the endpoint answers; returns a response if the fault replaces it. */
 async function preempt(
   fault: Fault | undefined,
@@ -402,21 +419,17 @@ export function cloudflareRoutes(state: SimulatorState): Hono<{ Variables: Vars 
   app.get("/accounts/:accountId", (c) => {
     const accountId = c.req.param("accountId");
     return answer(c, "account", accountId, (token) => {
-      const account = state.accounts.get(accountId);
-      if (!account) return FAILURES.noRoute(apiPath(new URL(c.req.url).pathname));
-      const t = token as Token;
-      if (!canRead(t, accountId)) return FAILURES.forbidden(t.forbiddenCode);
-      return ok(accountObject(account));
+      const read = readableAccount(state, token, accountId, c.req.url);
+      return read.ok ? ok(accountObject(read.value)) : read.outcome;
     });
   });
 
   app.get("/accounts/:accountId/members", (c) => {
     const accountId = c.req.param("accountId");
     return answer(c, "members", accountId, (token) => {
-      const account = state.accounts.get(accountId);
-      if (!account) return FAILURES.noRoute(apiPath(new URL(c.req.url).pathname));
-      const t = token as Token;
-      if (!canRead(t, accountId)) return FAILURES.forbidden(t.forbiddenCode);
+      const read = readableAccount(state, token, accountId, c.req.url);
+      if (!read.ok) return read.outcome;
+      const account = read.value;
       const q = c.req.query();
       const paging = parsePaging(q);
       if (!paging.ok) return paging.outcome;
@@ -458,10 +471,9 @@ export function cloudflareRoutes(state: SimulatorState): Hono<{ Variables: Vars 
   app.get("/accounts/:accountId/members/:memberId", (c) => {
     const accountId = c.req.param("accountId");
     return answer(c, "member", accountId, (token) => {
-      const account = state.accounts.get(accountId);
-      if (!account) return FAILURES.noRoute(apiPath(new URL(c.req.url).pathname));
-      const t = token as Token;
-      if (!canRead(t, accountId)) return FAILURES.forbidden(t.forbiddenCode);
+      const read = readableAccount(state, token, accountId, c.req.url);
+      if (!read.ok) return read.outcome;
+      const account = read.value;
       const member = account.members.find((m) => m.id === c.req.param("memberId"));
       return member ? ok(member) : FAILURES.memberNotFound();
     });
