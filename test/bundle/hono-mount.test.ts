@@ -1,17 +1,10 @@
-/// <reference types="vite/client" />
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import * as lean from "../../build/hono-mount.mjs";
 // A path import bypasses the alias: the installed module itself (its types are under dist/types).
 // @ts-expect-error no declaration file next to the module
 import * as real from "../../node_modules/hono/dist/utils/mount.js";
-
-// Every source file of the Worker, as text (resolved by Vite at test build time).
-const sources = import.meta.glob("../../src/**/*.{ts,tsx}", {
-  query: "?raw",
-  import: "default",
-  eager: true,
-}) as Record<string, string>;
+import { workerSources as sources } from "../support/worker-sources";
 
 describe("the bundle without Hono's app.mount() (build/hono-mount.mjs)", () => {
   it("stands in for every name of the installed module", () => {

@@ -1,17 +1,10 @@
-/// <reference types="vite/client" />
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
 import * as lean from "../../build/zod-to-openapi.mjs";
 // A path import bypasses the alias: the installed package itself (its types are under dist/).
 // @ts-expect-error no declaration file next to the module
 import * as real from "../../node_modules/@asteasolutions/zod-to-openapi/dist/index.mjs";
-
-// Every source file of the Worker, as text (resolved by Vite at test build time).
-const sources = import.meta.glob("../../src/**/*.{ts,tsx}", {
-  query: "?raw",
-  import: "default",
-  eager: true,
-}) as Record<string, string>;
+import { workerSources as sources } from "../support/worker-sources";
 
 describe("zod-to-openapi without its OpenAPI 3.0 generator (build/zod-to-openapi.mjs)", () => {
   it("exports every name of the installed package, all but the 3.0 generator its own", () => {

@@ -64,6 +64,14 @@ async function connectCaptured(account: { name: string; token: string }) {
   return { integration: created.body, message: messages[0]! };
 }
 
+/** A staged account of MEMBERS members, connected and synced once: the start of a re-sync test. */
+async function syncedAccount() {
+  const account = await setupAccount({ generateMembers: MEMBERS });
+  const { integration, message } = await connectCaptured(account);
+  await deliverUntilDone(message);
+  return { account, integration };
+}
+
 /** A manual sync with its message captured. */
 async function startCaptured(integrationId: string) {
   const { queue, messages } = capturingQueue();
@@ -182,9 +190,7 @@ describe("staged sync", () => {
   });
 
   it("discards a dead run's staging at the next run, serving the previous list meanwhile", async () => {
-    const account = await setupAccount({ generateMembers: MEMBERS });
-    const { integration, message } = await connectCaptured(account);
-    await deliverUntilDone(message);
+    const { account, integration } = await syncedAccount();
     const before = await storedAccounts(integration.id);
     await sim.deleteMember(account.accountId, before[0]!.id);
     await sim.addMembers(account.accountId, [rawMember(90_001)]);
@@ -208,9 +214,7 @@ describe("staged sync", () => {
   });
 
   it("completes a listing that lost a member to churn: the unlisted member is asked for by its id", async () => {
-    const account = await setupAccount({ generateMembers: MEMBERS });
-    const { integration, message } = await connectCaptured(account);
-    await deliverUntilDone(message);
+    const { account, integration } = await syncedAccount();
     const before = await storedAccounts(integration.id);
     const eventsBefore = await storedEvents(integration.id);
     const byEmail = await membersByEmail(account.accountId);
@@ -249,9 +253,7 @@ describe("staged sync", () => {
   });
 
   it("fails as inconsistent, changing nothing, when more members went unlisted than it asks about and the total moved", async () => {
-    const account = await setupAccount({ generateMembers: MEMBERS });
-    const { integration, message } = await connectCaptured(account);
-    await deliverUntilDone(message);
+    const { account, integration } = await syncedAccount();
     const before = await storedAccounts(integration.id);
     const eventsBefore = await storedEvents(integration.id);
     const byEmail = await membersByEmail(account.accountId);
@@ -282,9 +284,7 @@ describe("staged sync", () => {
   });
 
   it("removes nothing when asking for an unlisted member meets a path Cloudflare cannot route", async () => {
-    const account = await setupAccount({ generateMembers: MEMBERS });
-    const { integration, message } = await connectCaptured(account);
-    await deliverUntilDone(message);
+    const { account, integration } = await syncedAccount();
     const before = await storedAccounts(integration.id);
     await sim.deleteMember(account.accountId, before[7]!.id);
     // 404 with 7003 "Could not route": says nothing about the member, unlike 404 / 1003.
@@ -300,9 +300,7 @@ describe("staged sync", () => {
   });
 
   it("removes nothing on a 404 without Cloudflare's error envelope", async () => {
-    const account = await setupAccount({ generateMembers: MEMBERS });
-    const { integration, message } = await connectCaptured(account);
-    await deliverUntilDone(message);
+    const { account, integration } = await syncedAccount();
     const before = await storedAccounts(integration.id);
     await sim.deleteMember(account.accountId, before[7]!.id);
     // A proxy's or a wrong base URL's 404: a body that is no envelope.
@@ -318,9 +316,7 @@ describe("staged sync", () => {
   });
 
   it("spreads its questions about unlisted members over deliveries, asking each member once", async () => {
-    const account = await setupAccount({ generateMembers: MEMBERS });
-    const { integration, message } = await connectCaptured(account);
-    await deliverUntilDone(message);
+    const { account, integration } = await syncedAccount();
     const byEmail = await membersByEmail(account.accountId);
     // Three leave before the run (404s); during it one more leaves from a page already read, so
     // member 152 (index 151) is not listed (a 200). At 2 requests per delivery, 4 questions take 2 deliveries.
